@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "clerk-webhook",
+    products: [
+        .executable(name: "clerk-webhook", targets: ["clerk-webhook"]),
+        .executable(name: "clerk-sync", targets: ["clerk-sync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // One thin system-library target per C library from Debian.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The pipeline's logic: pure Swift, no C, no Foundation.
+        .target(name: "ClerkWebhookCore"),
+
+        // Thin wrappers over the C libraries that plug into the core.
+        .target(
+            name: "ClerkWebhookSystem",
+            dependencies: ["ClerkWebhookCore", "CFastCGI", "CLibPQ", "COpenSSL"]
+        ),
+
+        // The hot, per-request binary: kept small and quick to start.
+        .executableTarget(
+            name: "clerk-webhook",
+            dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"]
+        ),
+
+        // Operator tooling: signing fixtures, migrations and the rest.
+        .executableTarget(
+            name: "clerk-sync",
+            dependencies: [
+                "ClerkWebhookCore",
+                "ClerkWebhookSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(
+            name: "ClerkWebhookCoreTests",
+            dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"]
+        ),
+    ]
+)

@@ -1,0 +1,96 @@
+/// The whole pipeline for one request: read → verify → decode → plan → execute → respond.
+/// It holds no C and no I/O of its own: the request arrives parsed, the statement runs through
+/// a `StatementExecutor`, and the caller writes the response and the log line.
+public struct WebhookHandler: Sendable {
+    private let verifier: Result<SignatureVerifier, ConfigurationError>
+
+    /// - Parameter verifier: the configured verifier, or the configuration error that makes every
+    ///   delivery fail loudly with 500 (never a silent pass).
+    public init(verifier: Result<SignatureVerifier, ConfigurationError>) {
+        self.verifier = verifier
+    }
+
+    /// What one request produced: the response and the fields of its log line.
+    public struct Delivery: Sendable {
+        public var response: WebhookResponse
+        public var level: LogLevel
+        public var fields: [(key: String, value: LogLine.Value)]
+
+        /// The delivery's log line, with its duration.
+        public func logLine(durationMillis: Int64) -> LogLine {
+            LogLine(
+                level: level, message: "delivery",
+                fields: fields + [("http.status", .integer(Int64(response.status))), ("duration_ms", .integer(durationMillis))]
+            )
+        }
+    }
+
+    /// Handles one request read from the web server at time `now` (Unix seconds).
+    public func handle(
+        _ read: Result<WebhookRequest, RequestRejection>,
+        now: Int64,
+        executor: some StatementExecutor
+    ) -> Delivery {
+        let verifier: SignatureVerifier
+        switch self.verifier {
+        case .success(let configured): verifier = configured
+        case .failure(let error):
+            return Delivery(
+                response: .internalError, level: .error,
+                fields: [("outcome", .text("misconfigured")), ("reason", .text(error.message))])
+        }
+        let request: WebhookRequest
+        switch read {
+        case .success(let read): request = read
+        case .failure(let rejection):
+            return Delivery(
+                response: .rejected(rejection), level: .warn,
+                fields: [("outcome", .text("rejected")), ("reason", .text(Self.reason(rejection)))])
+        }
+
+        do {
+            try verifier.verify(headers: request.headers, body: request.body, now: now)
+        } catch {
+            return Delivery(
+                response: .invalidSignature, level: .warn,
+                fields: [("outcome", .text("rejected")), ("reason", .text("signature: \(error)"))])
+        }
+        // Verified: the svix id is the sender's own and safe to log.
+        let svixID = request.headers.id ?? ""
+        var fields: [(key: String, value: LogLine.Value)] = [("svix.id", .text(svixID))]
+
+        let event: ClerkEvent
+        do {
+            event = try ClerkEvent(decoding: request.body)
+        } catch {
+            fields += [("outcome", .text("rejected")), ("reason", .text("malformed: \(error.reason)"))]
+            return Delivery(response: .malformed, level: .warn, fields: fields)
+        }
+        fields += [("event.type", .text(event.type)), ("clerk.user_id", .text(event.objectID))]
+
+        do {
+            let result = try executor.execute(PlannedStatement.apply(event, svixID: svixID))
+            guard let outcome = result.flatMap(SyncOutcome.init(rawValue:)) else {
+                fields += [("outcome", .text("error")), ("reason", .text("unexpected result from apply_user_event"))]
+                return Delivery(response: .internalError, level: .error, fields: fields)
+            }
+            fields.append(("outcome", .text(outcome.rawValue)))
+            return Delivery(response: .accepted(outcome), level: .info, fields: fields)
+        } catch {
+            fields += [
+                ("outcome", .text(error.isTransient ? "retryable-error" : "error")),
+                ("db.sqlstate", .text(error.sqlState ?? "none")),
+            ]
+            return Delivery(response: .failed(error), level: .error, fields: fields)
+        }
+    }
+
+    private static func reason(_ rejection: RequestRejection) -> String {
+        switch rejection {
+        case .methodNotAllowed: "method not allowed"
+        case .payloadTooLarge: "body over \(WebhookRequest.maximumBodyBytes) bytes"
+        case .invalidContentLength: "invalid CONTENT_LENGTH"
+        case .incompleteBody: "body shorter than CONTENT_LENGTH"
+        }
+    }
+}

@@ -1,0 +1,103 @@
+/// Verifies Svix / Standard Webhooks signatures: HMAC-SHA256 over `{id}.{timestamp}.{body}`,
+/// any one `v1` entry of the header matching any configured secret, within ±5 minutes.
+public struct SignatureVerifier: Sendable {
+    /// Allowed clock difference between the signature timestamp and now, both directions.
+    public static let toleranceSeconds: Int64 = 300
+    /// Longest accepted message id; Svix ids are around 30 characters.
+    public static let maximumIDBytes = 256
+
+    private let keys: [[UInt8]]
+    private let crypto: any WebhookCrypto
+
+    /// - Parameter keys: decoded HMAC keys, one per active secret (several during rotation).
+    public init(keys: [[UInt8]], crypto: any WebhookCrypto) {
+        precondition(!keys.isEmpty, "a verifier needs at least one key")
+        self.keys = keys
+        self.crypto = crypto
+    }
+
+    /// Builds a verifier from a secrets setting: `whsec_<base64>` or bare base64 values
+    /// separated by spaces or commas.
+    public init(secrets: String, variable: String, crypto: any WebhookCrypto) throws(ConfigurationError) {
+        let tokens = secrets.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" || $0 == "\t" })
+        guard !tokens.isEmpty else { throw ConfigurationError("\(variable) is empty") }
+        var keys: [[UInt8]] = []
+        for (position, token) in tokens.enumerated() {
+            let encoded = token.hasPrefix("whsec_") ? token.dropFirst("whsec_".count) : token
+            guard let key = crypto.base64Decode(encoded), !key.isEmpty else {
+                throw ConfigurationError(
+                    "\(variable): secret #\(position + 1) is not a whsec_<base64> signing secret"
+                        + " (copy it from Clerk Dashboard → Webhooks → Endpoint → Signing Secret)"
+                )
+            }
+            keys.append(key)
+        }
+        self.init(keys: keys, crypto: crypto)
+    }
+
+    /// The `v1,<base64>` signature of a message under the first key.
+    public func signature(id: String, timestamp: Int64, body: [UInt8]) -> String {
+        "v1," + crypto.base64Encode(mac(key: keys[0], id: id, timestamp: String(timestamp), body: body))
+    }
+
+    /// Checks the headers against the raw body bytes at time `now` (Unix seconds).
+    public func verify(headers: WebhookHeaders, body: [UInt8], now: Int64) throws(SignatureFailure) {
+        guard let id = headers.id else { throw .missingHeader("svix-id") }
+        guard let timestampText = headers.timestamp else { throw .missingHeader("svix-timestamp") }
+        guard let signatureHeader = headers.signature else { throw .missingHeader("svix-signature") }
+        guard id.utf8.count <= Self.maximumIDBytes, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .invalidID
+        }
+        // Digits only: no sign, no fraction. 18 digits cannot overflow Int64.
+        guard timestampText.utf8.count <= 18, timestampText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let timestamp = Int64(timestampText)
+        else { throw .invalidTimestamp }
+        if timestamp < now - Self.toleranceSeconds { throw .timestampTooOld }
+        if timestamp > now + Self.toleranceSeconds { throw .timestampTooNew }
+
+        var candidates: [[UInt8]] = []
+        for entry in signatureHeader.split(separator: " ") {
+            guard let comma = entry.firstIndex(of: ","), entry[..<comma] == "v1" else { continue }
+            if let decoded = crypto.base64Decode(entry[entry.index(after: comma)...]), decoded.count == 32 {
+                candidates.append(decoded)
+            }
+        }
+        guard !candidates.isEmpty else { throw .noVersion1Signature }
+        for key in keys {
+            let expected = mac(key: key, id: id, timestamp: timestampText, body: body)
+            for candidate in candidates where crypto.constantTimeEquals(expected, candidate) {
+                return
+            }
+        }
+        throw .noMatchingSignature
+    }
+
+    private func mac(key: [UInt8], id: String, timestamp: String, body: [UInt8]) -> [UInt8] {
+        let dot = [UInt8(ascii: ".")]
+        return crypto.hmacSHA256(key: key, message: [Array(id.utf8), dot, Array(timestamp.utf8), dot, body])
+    }
+}
+
+/// Why a delivery failed verification. The client only ever sees "Invalid signature"; this goes to the log.
+public enum SignatureFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    case missingHeader(String)
+    case invalidID
+    case invalidTimestamp
+    case timestampTooOld
+    case timestampTooNew
+    case noVersion1Signature
+    case noMatchingSignature
+
+    /// A short, stable, log-friendly reason.
+    public var description: String {
+        switch self {
+        case .missingHeader(let name): "missing header \(name)"
+        case .invalidID: "invalid svix-id header"
+        case .invalidTimestamp: "invalid svix-timestamp header"
+        case .timestampTooOld: "timestamp too old"
+        case .timestampTooNew: "timestamp too new"
+        case .noVersion1Signature: "no well-formed v1 signature in svix-signature"
+        case .noMatchingSignature: "no matching signature"
+        }
+    }
+}

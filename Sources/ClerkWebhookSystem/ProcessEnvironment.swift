@@ -1,0 +1,87 @@
+import ClerkWebhookCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Process-level facts: environment, clocks and stderr.
+public enum ProcessEnvironment {
+    /// The process environment. For every `NAME_FILE` variable whose `NAME` is unset, the file's
+    /// contents (without trailing newlines) become `NAME`, so secrets can live in files.
+    public static func variables() -> [String: String] {
+        var variables: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        for (name, path) in variables where name.hasSuffix("_FILE") {
+            let target = String(name.dropLast("_FILE".count))
+            if variables[target] == nil, let contents = readFile(path) {
+                var value = contents
+                while value.last == "\n" || value.last == "\r" { value.removeLast() }
+                variables[target] = value
+            }
+        }
+        return variables
+    }
+
+    /// Reads a whole file as UTF-8, or `nil` when it cannot be read.
+    public static func readFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            contents += buffer[0..<count]
+        }
+        return String(validating: contents, as: UTF8.self)
+    }
+
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    public static func unixMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// A monotonic reading in microseconds, for durations.
+    public static func monotonicMicros() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
+
+    /// Writes `text` fully to a file descriptor.
+    public static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
+        bytes.removeAll()
+    }
+}
+
+/// Writes structured log lines to stderr, at or above a level.
+public struct StderrLogger: Sendable {
+    public var level: LogLevel
+
+    public init(level: LogLevel) { self.level = level }
+
+    public func log(_ line: LogLine) {
+        guard line.level >= level, level != .off else { return }
+        ProcessEnvironment.write(line.rendered(unixMillis: ProcessEnvironment.unixMillis()), to: 2)
+    }
+}

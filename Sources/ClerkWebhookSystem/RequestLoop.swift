@@ -1,0 +1,91 @@
+import CFastCGI
+import ClerkWebhookCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Serves webhook requests as CGI (one request from the environment and stdin, then return) or,
+/// when stdin is a listening socket, as FastCGI (up to `maximumRequests`, `nil` = no limit).
+public struct RequestLoop {
+    private let handler: WebhookHandler
+    private let executor: PostgresExecutor
+    private let logger: StderrLogger
+
+    public init(handler: WebhookHandler, executor: PostgresExecutor, logger: StderrLogger) {
+        self.handler = handler
+        self.executor = executor
+        self.logger = logger
+    }
+
+    /// Whether the process was started as a plain CGI program rather than on a FastCGI socket.
+    /// (`FCGX_Accept_r` does not fall back to CGI by itself; it fails with ENOTSOCK.)
+    public static var isCGI: Bool { FCGX_IsCGI() != 0 }
+
+    /// Handles exactly one CGI request.
+    public func serveCGI() {
+        let response = serve(
+            parameter: { name in getenv(name).map { String(cString: $0) } },
+            readBody: { count in Self.readStandardInput(count) })
+        ProcessEnvironment.write(response.cgiText, to: 1)
+    }
+
+    /// Accepts FastCGI requests on fd 0 until `maximumRequests` have been served.
+    public func serveFastCGI(maximumRequests: Int?) -> Int32 {
+        guard FCGX_Init() == 0 else { return 1 }
+        var request = FCGX_Request()
+        guard FCGX_InitRequest(&request, 0, 0) == 0 else { return 1 }
+        var served = 0
+        // Connecting before the request arrives takes connection set-up off the request path.
+        executor.prepare()
+        while maximumRequests.map({ served < $0 }) ?? true {
+            guard FCGX_Accept_r(&request) >= 0 else { break }
+            let envp = request.envp
+            let input = request.in
+            let response = serve(
+                parameter: { name in FCGX_GetParam(name, envp).map { String(cString: $0) } },
+                readBody: { count in Self.read(count, from: input) })
+            let text = Array(response.cgiText.utf8)
+            text.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { _ = FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
+            }
+            FCGX_Finish_r(&request)
+            served += 1
+        }
+        return 0
+    }
+
+    private func serve(parameter: (String) -> String?, readBody: (Int) -> [UInt8]) -> WebhookResponse {
+        let started = ProcessEnvironment.monotonicMicros()
+        let read = Result { () throws(RequestRejection) in try WebhookRequest.read(parameter: parameter, readBody: readBody) }
+        let delivery = handler.handle(read, now: ProcessEnvironment.unixMillis() / 1000, executor: executor)
+        let elapsed = (ProcessEnvironment.monotonicMicros() - started + 500) / 1000
+        logger.log(delivery.logLine(durationMillis: elapsed))
+        return delivery.response
+    }
+
+    private static func readStandardInput(_ count: Int) -> [UInt8] {
+        var body = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = body.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress! + filled, count - filled) }
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else { break }
+            filled += got
+        }
+        return Array(body[0..<filled])
+    }
+
+    private static func read(_ count: Int, from stream: UnsafeMutablePointer<FCGX_Stream>?) -> [UInt8] {
+        var body = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = body.withUnsafeMutableBytes { buffer in
+                FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + filled, Int32(count - filled), stream)
+            }
+            guard got > 0 else { break }
+            filled += Int(got)
+        }
+        return Array(body[0..<filled])
+    }
+}

@@ -1,0 +1,29 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// Read the configuration once, wire the pipeline, serve. A configuration error does not stop the
+// process: every delivery then answers 500 and logs why, so the sender keeps retrying until it is fixed.
+let environment = ProcessEnvironment.variables()
+let crypto = OpenSSLCrypto()
+let config = Result { () throws(ConfigurationError) in try WebhookConfig(environment: environment) }
+let verifier = config.flatMap { config in
+    Result { () throws(ConfigurationError) in
+        try SignatureVerifier(secrets: config.signingSecrets, variable: config.signingSecretsVariable, crypto: crypto)
+    }
+}
+let logger = StderrLogger(level: (try? config.get())?.logLevel ?? .info)
+let loop = RequestLoop(
+    handler: WebhookHandler(verifier: verifier),
+    executor: PostgresExecutor(url: (try? config.get())?.databaseURL ?? environment["DATABASE_URL"]),
+    logger: logger)
+
+if RequestLoop.isCGI {
+    loop.serveCGI()
+} else {
+    let limit: Int? = (try? config.get()).map { $0.maximumRequests } ?? 1
+    exit(loop.serveFastCGI(maximumRequests: limit))
+}

@@ -1,0 +1,169 @@
+# shellcheck shell=bash
+# Shared by scripts/test.sh and scripts/run-local.sh: install what is missing, build, and start /
+# stop a throwaway stack (PostgreSQL 15, fcgiwrap, nginx) under one temporary directory, listening
+# only on Unix sockets and 127.0.0.1. Everything started is stopped by PID.
+
+CW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CW_PG_BIN=/usr/lib/postgresql/15/bin
+# initdb refuses to run as root: when root, the stack runs as this unprivileged account.
+CW_RUN_USER=${CW_RUN_USER:-clerkwh}
+CW_PIDS=()
+
+cw_log() { printf '==> %s\n' "$*" >&2; }
+
+# Installs the Debian packages the build, the stack and the tests need, if any is missing.
+cw_install_packages() {
+    local -A wanted=(
+        [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
+        [/usr/bin/psql]=postgresql-client-15
+        [/usr/include/postgresql/libpq-fe.h]=libpq-dev
+        [/usr/include/openssl/sha.h]=libssl-dev
+        [/usr/include/fcgiapp.h]=libfcgi-dev
+        [/usr/bin/pkg-config]=pkg-config
+        [/usr/sbin/nginx]=nginx-light
+        [/usr/sbin/fcgiwrap]=fcgiwrap
+        [/usr/bin/spawn-fcgi]=spawn-fcgi
+        [/usr/bin/multiwatch]=multiwatch
+        [/usr/bin/curl]=curl
+        [/usr/bin/setpriv]=util-linux
+    )
+    local missing=() path
+    for path in "${!wanted[@]}"; do
+        [[ -e $path ]] || missing+=("${wanted[$path]}")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    cw_log "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    [[ $EUID -ne 0 ]] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Builds the release binaries (static Swift runtime: fast start, no toolchain needed at run time).
+cw_build() {
+    cw_log "building release binaries"
+    (cd "$CW_ROOT" && swift build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors)
+    CW_BIN_DIR=$(cd "$CW_ROOT" && swift build -c release --static-swift-stdlib --show-bin-path)
+}
+
+# Creates the state directory and arranges for everything to be stopped on exit.
+cw_setup_state() {
+    CW_STATE=$(mktemp -d /tmp/clerk-webhook.XXXXXX)
+    chmod 755 "$CW_STATE"
+    if [[ $EUID -eq 0 ]]; then
+        id "$CW_RUN_USER" >/dev/null 2>&1 ||
+            useradd --system --no-create-home --shell /usr/sbin/nologin "$CW_RUN_USER"
+        chown "$CW_RUN_USER:" "$CW_STATE"
+    fi
+    trap cw_stop_all EXIT
+    trap 'exit 130' INT TERM
+}
+
+# Runs a command as the stack's user (no fork, so $! is the command's own PID).
+cw_as_user() {
+    if [[ $EUID -eq 0 ]]; then
+        setpriv --reuid="$CW_RUN_USER" --regid="$CW_RUN_USER" --init-groups -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# Starts a long-running command in its own process group, as the stack's user; remembers its PID.
+cw_spawn() {
+    local name=$1
+    shift
+    local as_user=()
+    [[ $EUID -eq 0 ]] && as_user=(setpriv --reuid="$CW_RUN_USER" --regid="$CW_RUN_USER" --init-groups --)
+    # A background job of a script is not a group leader, so setsid (and setpriv) exec in place: $! is
+    # the command itself, and its process group holds everything it forks.
+    setsid "${as_user[@]}" "$@" >"$CW_STATE/$name.out" 2>&1 &
+    CW_PIDS+=("$!")
+}
+
+cw_stop_all() {
+    local pid
+    for pid in "${CW_PIDS[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null || true
+    done
+    for pid in "${CW_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ -n ${CW_PG_PID:-} ]]; then
+        kill -INT "$CW_PG_PID" 2>/dev/null || true
+        while kill -0 "$CW_PG_PID" 2>/dev/null; do sleep 0.1; done
+    fi
+    if [[ -n ${CW_STATE:-} && ${CW_KEEP_STATE:-0} != 1 ]]; then
+        rm -rf "$CW_STATE"
+    fi
+}
+
+cw_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts PostgreSQL 15 on a Unix socket in the state directory; sets CW_ADMIN_URL.
+cw_start_postgres() {
+    cw_log "starting PostgreSQL 15 in $CW_STATE/pgdata"
+    cw_as_user "$CW_PG_BIN/initdb" -D "$CW_STATE/pgdata" -U postgres -A trust -E UTF8 --locale=C \
+        >"$CW_STATE/initdb.log" 2>&1 || { cat "$CW_STATE/initdb.log" >&2; return 1; }
+    if ! cw_as_user "$CW_PG_BIN/pg_ctl" -D "$CW_STATE/pgdata" -l "$CW_STATE/postgres.log" -w -t 60 \
+        -o "-k $CW_STATE -c listen_addresses='' -c max_connections=200" start >/dev/null; then
+        cat "$CW_STATE/postgres.log" >&2
+        return 1
+    fi
+    CW_PG_PID=$(head -n 1 "$CW_STATE/pgdata/postmaster.pid")
+    CW_ADMIN_URL="postgresql:///postgres?host=$CW_STATE&user=postgres"
+}
+
+cw_database_url() { printf 'postgresql:///%s?host=%s&user=postgres' "$1" "$CW_STATE"; }
+
+cw_psql() {
+    PGOPTIONS="--client-min-messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# Creates database $1, optionally from template $2.
+cw_create_database() {
+    cw_psql "$CW_ADMIN_URL" -c "CREATE DATABASE \"$1\"${2:+ TEMPLATE \"$2\"}"
+}
+
+# Applies supabase/migrations/*.sql in file-name order to the database URL $1.
+cw_apply_migrations() {
+    local file
+    for file in "$CW_ROOT"/supabase/migrations/*.sql; do
+        cw_psql "$1" -f "$file" >/dev/null
+    done
+}
+
+# Starts fcgiwrap and nginx serving the CGI deployment of nginx/ on a free 127.0.0.1 port.
+# $1: the DATABASE_URL the webhook uses; $2: the signing secret. Sets CW_URL and CW_NGINX_PREFIX.
+cw_start_web() {
+    local database_url=$1 secret=$2 port
+    port=$(cw_free_port)
+    CW_NGINX_PREFIX=$CW_STATE/nginx
+    mkdir -p "$CW_NGINX_PREFIX/temp" "$CW_STATE/bin"
+    cp "$CW_BIN_DIR/clerk-webhook" "$CW_STATE/bin/clerk-webhook"
+    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/clerk-webhook-cgi.conf.in" LISTEN="127.0.0.1:$port" \
+        BINARY="$CW_STATE/bin/clerk-webhook" FCGI_SOCKET="$CW_STATE/fcgiwrap.sock" >"$CW_NGINX_PREFIX/site.conf"
+    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/standalone.conf.in" PREFIX="$CW_NGINX_PREFIX" \
+        SITE="$CW_NGINX_PREFIX/site.conf" >"$CW_NGINX_PREFIX/nginx.conf"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_NGINX_PREFIX" "$CW_STATE/bin"
+
+    cw_log "starting fcgiwrap and nginx on 127.0.0.1:$port"
+    # The webhook inherits fcgiwrap's environment: configuration goes here, never into nginx.conf.
+    cw_spawn fcgiwrap env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
+        DATABASE_URL="$database_url" fcgiwrap -f -c 4 -s "unix:$CW_STATE/fcgiwrap.sock"
+    cw_spawn nginx nginx -p "$CW_NGINX_PREFIX" -c "$CW_NGINX_PREFIX/nginx.conf" -e "$CW_NGINX_PREFIX/error.log"
+    local waited=0
+    until curl -s -o /dev/null "http://127.0.0.1:$port/" && [[ -S $CW_STATE/fcgiwrap.sock ]]; do
+        sleep 0.1
+        if ((++waited > 100)); then
+            cat "$CW_STATE"/*.out "$CW_NGINX_PREFIX/error.log" >&2 || true
+            echo "nginx/fcgiwrap did not start" >&2
+            return 1
+        fi
+    done
+    CW_URL="http://127.0.0.1:$port/functions/v1/clerk-webhook"
+}
+
+# A fresh random signing secret in Clerk's format.
+cw_new_secret() { printf 'whsec_%s' "$(head -c 32 /dev/urandom | base64)"; }

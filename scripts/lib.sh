@@ -151,8 +151,8 @@ cw_start_web() {
     cw_log "starting fcgiwrap and nginx on 127.0.0.1:$port"
     # The webhook inherits fcgiwrap's environment: configuration goes here, never into nginx.conf.
     cw_spawn fcgiwrap env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
-        DATABASE_URL="$database_url" fcgiwrap -f -c 4 -s "unix:$CW_STATE/fcgiwrap.sock"
-    cw_spawn nginx nginx -p "$CW_NGINX_PREFIX" -c "$CW_NGINX_PREFIX/nginx.conf" -e "$CW_NGINX_PREFIX/error.log"
+        DATABASE_URL="$database_url" /usr/sbin/fcgiwrap -f -c 4 -s "unix:$CW_STATE/fcgiwrap.sock"
+    cw_spawn nginx /usr/sbin/nginx -p "$CW_NGINX_PREFIX" -c "$CW_NGINX_PREFIX/nginx.conf" -e "$CW_NGINX_PREFIX/error.log"
     local waited=0
     until curl -s -o /dev/null "http://127.0.0.1:$port/" && [[ -S $CW_STATE/fcgiwrap.sock ]]; do
         sleep 0.1

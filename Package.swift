@@ -43,8 +43,7 @@ let package = Package(
 
         .testTarget(
             name: "ClerkWebhookCoreTests",
-            dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -83,7 +83,7 @@ cw_spawn() {
 cw_stop_all() {
     local pid
     for pid in "${CW_PIDS[@]}"; do
-        kill -TERM -- "-$pid" 2>/dev/null || true
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${CW_PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true

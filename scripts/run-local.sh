@@ -32,4 +32,9 @@ Then:  psql '$database_url' -c 'table public.users'
 
 Press Ctrl-C to stop.
 TEXT
-while true; do sleep 3600; done
+# wait (not a foreground sleep) so Ctrl-C and SIGTERM run the cleanup trap at once.
+while true; do
+    sleep 3600 &
+    CW_PIDS+=("$!")
+    wait "$!"
+done

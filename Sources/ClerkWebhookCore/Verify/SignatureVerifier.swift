@@ -3,6 +3,9 @@
 public struct SignatureVerifier: Sendable {
     /// Allowed clock difference between the signature timestamp and now, both directions.
     public static let toleranceSeconds: Int64 = 300
+    /// Shortest accepted key. Svix issues 24-byte keys; the spec allows 24 to 64. A shorter decode
+    /// means something else was pasted (e.g. `v1,whsec_...` splits into a one-byte "key" `v1`).
+    public static let minimumKeyBytes = 16
     /// Longest accepted message id; Svix ids are around 30 characters.
     public static let maximumIDBytes = 256
 
@@ -24,7 +27,7 @@ public struct SignatureVerifier: Sendable {
         var keys: [[UInt8]] = []
         for (position, token) in tokens.enumerated() {
             let encoded = token.hasPrefix("whsec_") ? token.dropFirst("whsec_".count) : token
-            guard let key = crypto.base64Decode(encoded), !key.isEmpty else {
+            guard let key = crypto.base64Decode(encoded), key.count >= Self.minimumKeyBytes else {
                 throw ConfigurationError(
                     "\(variable): secret #\(position + 1) is not a whsec_<base64> signing secret"
                         + " (copy it from Clerk Dashboard → Webhooks → Endpoint → Signing Secret)"
@@ -58,7 +61,9 @@ public struct SignatureVerifier: Sendable {
         var candidates: [[UInt8]] = []
         for entry in signatureHeader.split(separator: " ") {
             guard let comma = entry.firstIndex(of: ","), entry[..<comma] == "v1" else { continue }
-            if let decoded = crypto.base64Decode(entry[entry.index(after: comma)...]), decoded.count == 32 {
+            // Exactly the 44 characters of a padded base64 SHA-256: nothing else is a v1 signature.
+            let encoded = entry[entry.index(after: comma)...]
+            if encoded.utf8.count == 44, let decoded = crypto.base64Decode(encoded), decoded.count == 32 {
                 candidates.append(decoded)
             }
         }

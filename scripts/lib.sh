@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables set here are used by the scripts that source this file
 # Shared by scripts/test.sh and scripts/run-local.sh: install what is missing, build, and start /
 # stop a throwaway stack (PostgreSQL 15, fcgiwrap, nginx) under one temporary directory, listening
 # only on Unix sockets and 127.0.0.1. Everything started is stopped by PID.

@@ -48,7 +48,8 @@ public final class PostgresConnection {
             PQexecParams(handle, statement.sql, Int32(statement.parameters.count), nil, parameters, nil, nil, 0)
         }
         guard let result else {
-            throw DatabaseError(sqlState: nil, message: Self.trimmed(PQerrorMessage(handle)), connectionLost: !isHealthy)
+            throw DatabaseError(
+                sqlState: nil, message: Self.trimmed(PQerrorMessage(handle)), connectionLost: !isHealthy)
         }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -64,7 +65,8 @@ public final class PostgresConnection {
             return rows
         default:
             let state = clerk_pq_sqlstate(result).map { String(cString: $0) }
-            let message = clerk_pq_primary_message(result).map { String(cString: $0) } ?? Self.trimmed(PQerrorMessage(handle))
+            let message =
+                clerk_pq_primary_message(result).map { String(cString: $0) } ?? Self.trimmed(PQerrorMessage(handle))
             throw DatabaseError(sqlState: state, message: message, connectionLost: !isHealthy)
         }
     }
@@ -123,6 +125,8 @@ private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CC
 
 private func withOptionalCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let duplicated = strings.map { $0.map { UnsafePointer(strdup($0)!) } }
-    defer { duplicated.forEach { $0.map { free(UnsafeMutablePointer(mutating: $0)) } } }
+    defer {
+        for pointer in duplicated { free(UnsafeMutablePointer(mutating: pointer)) }
+    }
     return body(duplicated)
 }

@@ -47,7 +47,9 @@ public struct RequestLoop {
                 readBody: { count in Self.read(count, from: input) })
             let text = Array(response.cgiText.utf8)
             text.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { _ = FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
+                buffer.withMemoryRebound(to: CChar.self) {
+                    _ = FCGX_PutStr($0.baseAddress, Int32($0.count), request.out)
+                }
             }
             FCGX_Finish_r(&request)
             served += 1
@@ -57,7 +59,9 @@ public struct RequestLoop {
 
     private func serve(parameter: (String) -> String?, readBody: (Int) -> [UInt8]) -> WebhookResponse {
         let started = ProcessEnvironment.monotonicMicros()
-        let read = Result { () throws(RequestRejection) in try WebhookRequest.read(parameter: parameter, readBody: readBody) }
+        let read = Result { () throws(RequestRejection) in
+            try WebhookRequest.read(parameter: parameter, readBody: readBody)
+        }
         let delivery = handler.handle(read, now: ProcessEnvironment.unixMillis() / 1000, executor: executor)
         let elapsed = (ProcessEnvironment.monotonicMicros() - started + 500) / 1000
         logger.log(delivery.logLine(durationMillis: elapsed))
@@ -81,7 +85,8 @@ public struct RequestLoop {
         var filled = 0
         while filled < count {
             let got = body.withUnsafeMutableBytes { buffer in
-                FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + filled, Int32(count - filled), stream)
+                FCGX_GetStr(
+                    buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + filled, Int32(count - filled), stream)
             }
             guard got > 0 else { break }
             filled += Int(got)

@@ -10,7 +10,9 @@ import Testing
         #expect(event.objectID == "user_29w83sxmDNGwOuEthce5gg56FcC")
         #expect(
             event.change
-                == .upsert(UserSnapshot(email: "example@example.org", name: "Example Example", updatedAtMillis: 1_654_012_591_835)))
+                == .upsert(
+                    UserSnapshot(
+                        email: "example@example.org", name: "Example Example", updatedAtMillis: 1_654_012_591_835)))
     }
 
     @Test("user.updated: the primary address is matched by id, not taken from [0]; names are trimmed")
@@ -18,7 +20,8 @@ import Testing
         let event = try ClerkEvent(decoding: fixture("user.updated.json"))
         #expect(
             event.change
-                == .upsert(UserSnapshot(email: "john.doe@example.com", name: "John Doe", updatedAtMillis: 1_716_883_500_000)))
+                == .upsert(
+                    UserSnapshot(email: "john.doe@example.com", name: "John Doe", updatedAtMillis: 1_716_883_500_000)))
     }
 
     @Test("a phone-only user has no email and no name")
@@ -30,7 +33,8 @@ import Testing
     @Test("user.deleted carries only the id")
     func deleted() throws {
         let event = try ClerkEvent(decoding: fixture("user.deleted.json"))
-        #expect(event == ClerkEvent(type: "user.deleted", objectID: "user_29w83sxmDNGwOuEthce5gg56FcC", change: .delete))
+        #expect(
+            event == ClerkEvent(type: "user.deleted", objectID: "user_29w83sxmDNGwOuEthce5gg56FcC", change: .delete))
     }
 
     @Test("other event types are acknowledged and ignored")
@@ -48,8 +52,11 @@ import Testing
     @Test("names: one part, blanks and unicode")
     func names() throws {
         func name(_ first: String, _ last: String) throws -> String? {
-            let body = #"{"type":"user.updated","data":{"id":"user_1","updated_at":1,"first_name":\#(first),"last_name":\#(last)}}"#
-            guard case .upsert(let user) = try ClerkEvent(decoding: Array(body.utf8)).change else { return "not an upsert" }
+            let body =
+                #"{"type":"user.updated","data":{"id":"user_1","updated_at":1,"first_name":\#(first),"last_name":\#(last)}}"#
+            guard case .upsert(let user) = try ClerkEvent(decoding: Array(body.utf8)).change else {
+                return "not an upsert"
+            }
             return user.name
         }
         #expect(try name(#""Ada""#, "null") == "Ada")
@@ -59,24 +66,26 @@ import Testing
         #expect(try name(#""Robert'); DROP TABLE users;--""#, "null") == "Robert'); DROP TABLE users;--")
     }
 
-    @Test("malformed bodies are refused with a reason", arguments: [
-        "", "not json", "[]", "42", #""user.created""#, "{}",
-        #"{"type":"user.created"}"#,
-        #"{"type":7,"data":{"id":"user_1"}}"#,
-        #"{"type":"","data":{"id":"user_1"}}"#,
-        #"{"type":"user.created","data":[]}"#,
-        #"{"type":"user.created","data":"user_1"}"#,
-        #"{"type":"user.created","data":{"id":42,"updated_at":1}}"#,
-        #"{"type":"user.created","data":{"id":"","updated_at":1}}"#,
-        #"{"type":"user.created","data":{"id":"user_1"}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":"1"}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":1.5}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"first_name":5}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"first_name":"a\u0000b"}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"primary_email_address_id":"e","email_addresses":{}}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"primary_email_address_id":"e","email_addresses":[{"id":"e","email_address":"a\u0000@x"}]}}"#,
-        #"{"type":"user.created","data":{"id":"user_1","updated_at":1}} trailing"#,
-    ])
+    @Test(
+        "malformed bodies are refused with a reason",
+        arguments: [
+            "", "not json", "[]", "42", #""user.created""#, "{}",
+            #"{"type":"user.created"}"#,
+            #"{"type":7,"data":{"id":"user_1"}}"#,
+            #"{"type":"","data":{"id":"user_1"}}"#,
+            #"{"type":"user.created","data":[]}"#,
+            #"{"type":"user.created","data":"user_1"}"#,
+            #"{"type":"user.created","data":{"id":42,"updated_at":1}}"#,
+            #"{"type":"user.created","data":{"id":"","updated_at":1}}"#,
+            #"{"type":"user.created","data":{"id":"user_1"}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":"1"}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":1.5}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"first_name":5}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"first_name":"a\u0000b"}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"primary_email_address_id":"e","email_addresses":{}}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":1,"primary_email_address_id":"e","email_addresses":[{"id":"e","email_address":"a\u0000@x"}]}}"#,
+            #"{"type":"user.created","data":{"id":"user_1","updated_at":1}} trailing"#,
+        ])
     func malformed(body: String) {
         #expect(throws: EventDecodingError.self) { try ClerkEvent(decoding: Array(body.utf8)) }
     }

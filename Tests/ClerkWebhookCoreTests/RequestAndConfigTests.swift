@@ -29,15 +29,17 @@ import Testing
         #expect(request.headers == WebhookHeaders(id: "msg_2", timestamp: "6", signature: "v1,y"))
     }
 
-    @Test("refusals", arguments: [
-        (["REQUEST_METHOD": "GET"], RequestRejection.methodNotAllowed),
-        ([:], .methodNotAllowed),
-        (["REQUEST_METHOD": "PUT", "CONTENT_LENGTH": "2"], .methodNotAllowed),
-        (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "1048577"], .payloadTooLarge),
-        (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "99999999999999999999999"], .invalidContentLength),
-        (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "-1"], .invalidContentLength),
-        (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "3"], .incompleteBody),
-    ])
+    @Test(
+        "refusals",
+        arguments: [
+            (["REQUEST_METHOD": "GET"], RequestRejection.methodNotAllowed),
+            ([:], .methodNotAllowed),
+            (["REQUEST_METHOD": "PUT", "CONTENT_LENGTH": "2"], .methodNotAllowed),
+            (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "1048577"], .payloadTooLarge),
+            (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "99999999999999999999999"], .invalidContentLength),
+            (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "-1"], .invalidContentLength),
+            (["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "3"], .incompleteBody),
+        ])
     func refusals(variables: [String: String], rejection: RequestRejection) {
         #expect(Self.read(variables, body: Array("{}".utf8)) == .failure(rejection))
     }
@@ -52,24 +54,35 @@ import Testing
     @Test("configuration: Clerk's current secret name wins, defaults apply")
     func config() throws {
         let config = try WebhookConfig(environment: [
-            "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_new", "CLERK_WEBHOOK_SECRET": "whsec_old", "DATABASE_URL": "postgresql:///x",
+            "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_new", "CLERK_WEBHOOK_SECRET": "whsec_old",
+            "DATABASE_URL": "postgresql:///x",
         ])
         #expect(config.signingSecrets == "whsec_new")
         #expect(config.databaseURL == "postgresql:///x")
         #expect(config.maximumRequests == 1)
         #expect(config.logLevel == .info)
-        let older = try WebhookConfig(environment: ["CLERK_WEBHOOK_SECRET": "whsec_old", "CLERK_WEBHOOK_MAX_REQUESTS": "0"])
+        let older = try WebhookConfig(environment: [
+            "CLERK_WEBHOOK_SECRET": "whsec_old", "CLERK_WEBHOOK_MAX_REQUESTS": "0",
+        ])
         #expect(older.signingSecretsVariable == "CLERK_WEBHOOK_SECRET")
         #expect(older.maximumRequests == nil)
         #expect(older.databaseURL == nil)
     }
 
-    @Test("configuration errors name the variable", arguments: [
-        ([:], "CLERK_WEBHOOK_SIGNING_SECRET"),
-        (["CLERK_WEBHOOK_SIGNING_SECRET": "  "], "CLERK_WEBHOOK_SIGNING_SECRET"),
-        (["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_MAX_REQUESTS": "many"], "CLERK_WEBHOOK_MAX_REQUESTS"),
-        (["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_LOG_LEVEL": "loud"], "CLERK_WEBHOOK_LOG_LEVEL"),
-    ])
+    @Test(
+        "configuration errors name the variable",
+        arguments: [
+            ([:], "CLERK_WEBHOOK_SIGNING_SECRET"),
+            (["CLERK_WEBHOOK_SIGNING_SECRET": "  "], "CLERK_WEBHOOK_SIGNING_SECRET"),
+            (
+                ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_MAX_REQUESTS": "many"],
+                "CLERK_WEBHOOK_MAX_REQUESTS"
+            ),
+            (
+                ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_LOG_LEVEL": "loud"],
+                "CLERK_WEBHOOK_LOG_LEVEL"
+            ),
+        ])
     func configErrors(environment: [String: String], variable: String) {
         let error = #expect(throws: ConfigurationError.self) { try WebhookConfig(environment: environment) }
         #expect(error?.message.contains(variable) == true)

@@ -20,17 +20,24 @@ import Testing
         WebhookHeaders(id: id, timestamp: timestamp, signature: signature)
     }
 
-    @Test("signing reproduces the published vectors", arguments: [
-        (secretA, idA, timestampA, #"{"test": 2432232314}"#, signatureA),
-        ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", idA, timestampA, #"{"test": 2432232314}"#, signatureA),
-        ("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1_649_367_553,
-         #"{"email":"test@example.com","username":"test_user"}"#, "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="),
-        ("whsec_plJ3nmyCDGBKInavdOK15jsl", "msg_loFOjxBNrRLzqYUf", 1_731_705_121,
-         #"{"event_type":"ping","data":{"success":true}}"#, "v1,rAvfW3dJ/X/qxhsaXPOyyCGmRKsaKWcsNccKXlIktD0="),
-        (secretA, idA, timestampA, #"{"test": 2432232315}"#, "v1,TW/pFPJ2/LwRQdgfM7WklE9yJiRyMs0cTpVPK8leNAU="),
-        (secretA, idA, timestampA + 1, #"{"test": 2432232314}"#, "v1,l6C9/1+N/lSU6+gfh+YEGqTK2aQ+k8nMEWDvvCgHh7U="),
-        (secretA, idA, timestampA, "", "v1,v48jdbgvh29KJz2Qc+ghw8G6vG3nAKnujWBg8oM/62A="),
-    ])
+    @Test(
+        "signing reproduces the published vectors",
+        arguments: [
+            (secretA, idA, timestampA, #"{"test": 2432232314}"#, signatureA),
+            ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", idA, timestampA, #"{"test": 2432232314}"#, signatureA),
+            (
+                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1_649_367_553,
+                #"{"email":"test@example.com","username":"test_user"}"#,
+                "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="
+            ),
+            (
+                "whsec_plJ3nmyCDGBKInavdOK15jsl", "msg_loFOjxBNrRLzqYUf", 1_731_705_121,
+                #"{"event_type":"ping","data":{"success":true}}"#, "v1,rAvfW3dJ/X/qxhsaXPOyyCGmRKsaKWcsNccKXlIktD0="
+            ),
+            (secretA, idA, timestampA, #"{"test": 2432232315}"#, "v1,TW/pFPJ2/LwRQdgfM7WklE9yJiRyMs0cTpVPK8leNAU="),
+            (secretA, idA, timestampA + 1, #"{"test": 2432232314}"#, "v1,l6C9/1+N/lSU6+gfh+YEGqTK2aQ+k8nMEWDvvCgHh7U="),
+            (secretA, idA, timestampA, "", "v1,v48jdbgvh29KJz2Qc+ghw8G6vG3nAKnujWBg8oM/62A="),
+        ])
     func signsVectors(secret: String, id: String, timestamp: Int64, body: String, expected: String) throws {
         let verifier = try Self.verifier(secret)
         #expect(verifier.signature(id: id, timestamp: timestamp, body: Array(body.utf8)) == expected)
@@ -39,11 +46,13 @@ import Testing
             body: Array(body.utf8), now: timestamp)
     }
 
-    @Test("large payloads (C# vectors)", arguments: [
-        (1024 * 1024, "v1,txpEUxqWZJ5nteTnymUVa+7C4NHpBeXJ6CsBAW0c3/A="),
-        (256 * 1024, "v1,Mw4Pe2WgApuT7NSqnSq0PQPV9gbLdggCl9B865x5Xh0="),
-        (256 * 1024 - 1, "v1,NTItnqyWMoFhk2Bbe5V/BMdcFRWgcSQaTgqLHX7FC7c="),
-    ])
+    @Test(
+        "large payloads (C# vectors)",
+        arguments: [
+            (1024 * 1024, "v1,txpEUxqWZJ5nteTnymUVa+7C4NHpBeXJ6CsBAW0c3/A="),
+            (256 * 1024, "v1,Mw4Pe2WgApuT7NSqnSq0PQPV9gbLdggCl9B865x5Xh0="),
+            (256 * 1024 - 1, "v1,NTItnqyWMoFhk2Bbe5V/BMdcFRWgcSQaTgqLHX7FC7c="),
+        ])
     func largePayloads(size: Int, expected: String) throws {
         let body = [UInt8](repeating: UInt8(ascii: "a"), count: size)
         #expect(try Self.verifier().signature(id: Self.idA, timestamp: Self.timestampA, body: body) == expected)
@@ -51,9 +60,11 @@ import Testing
 
     @Test("the raw bytes of the secret string are not the key")
     func rawSecretIsNotTheKey() throws {
-        let raw = try Self.verifier("whsec_" + OpenSSLCrypto().base64Encode(Array("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".utf8)))
-        #expect(raw.signature(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA)
-            == "v1,ELhqG0Ku1gwOc1f4jyKdp3SFGFLAOdJ9bvpWLciCakI=")
+        let raw = try Self.verifier(
+            "whsec_" + OpenSSLCrypto().base64Encode(Array("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".utf8)))
+        #expect(
+            raw.signature(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA)
+                == "v1,ELhqG0Ku1gwOc1f4jyKdp3SFGFLAOdJ9bvpWLciCakI=")
     }
 
     @Test("one valid entry among several passes")
@@ -71,23 +82,25 @@ import Testing
         try verifier.verify(headers: Self.headers(), body: Self.bodyA, now: Self.timestampA)
     }
 
-    @Test("wrong or malformed signatures fail", arguments: [
-        ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=", SignatureFailure.noMatchingSignature),
-        ("v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=", .noMatchingSignature),
-        ("v1,dawfeoifkpqwoekfpqoekf", .noVersion1Signature),
-        ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLawdd", .noVersion1Signature),
-        ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE", .noVersion1Signature),
-        ("v1,", .noVersion1Signature),
-        ("v1,g0hM9", .noVersion1Signature),
-        ("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", .noVersion1Signature),
-        ("v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", .noVersion1Signature),
-        ("invalid_signature", .noVersion1Signature),
-        ("g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", .noVersion1Signature),
-        (
-            "v1,tFtCZ5RDCPxzWQRWXWPgrCgE2frDBe9gjpbWQxnVfsQ= v1,Mm7xgUVICxZfQ3bgf0h0Dof65L/IFx+PnZvnDWPCX6Q="
-                + " v1,9DfC1c3eeOrXB6w/5dIDydLNQaEyww5KalE5jLBZucE=", .noMatchingSignature
-        ),
-    ])
+    @Test(
+        "wrong or malformed signatures fail",
+        arguments: [
+            ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=", SignatureFailure.noMatchingSignature),
+            ("v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=", .noMatchingSignature),
+            ("v1,dawfeoifkpqwoekfpqoekf", .noVersion1Signature),
+            ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLawdd", .noVersion1Signature),
+            ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE", .noVersion1Signature),
+            ("v1,", .noVersion1Signature),
+            ("v1,g0hM9", .noVersion1Signature),
+            ("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", .noVersion1Signature),
+            ("v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", .noVersion1Signature),
+            ("invalid_signature", .noVersion1Signature),
+            ("g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", .noVersion1Signature),
+            (
+                "v1,tFtCZ5RDCPxzWQRWXWPgrCgE2frDBe9gjpbWQxnVfsQ= v1,Mm7xgUVICxZfQ3bgf0h0Dof65L/IFx+PnZvnDWPCX6Q="
+                    + " v1,9DfC1c3eeOrXB6w/5dIDydLNQaEyww5KalE5jLBZucE=", .noMatchingSignature
+            ),
+        ])
     func rejectsSignature(header: String, failure: SignatureFailure) throws {
         #expect(throws: failure) {
             try Self.verifier().verify(headers: Self.headers(signature: header), body: Self.bodyA, now: Self.timestampA)
@@ -98,7 +111,8 @@ import Testing
     func tampered() throws {
         let verifier = try Self.verifier()
         #expect(throws: SignatureFailure.noMatchingSignature) {
-            try verifier.verify(headers: Self.headers(), body: Array(#"{"test": 2432232315}"#.utf8), now: Self.timestampA)
+            try verifier.verify(
+                headers: Self.headers(), body: Array(#"{"test": 2432232315}"#.utf8), now: Self.timestampA)
         }
         #expect(throws: SignatureFailure.noMatchingSignature) {
             try verifier.verify(
@@ -138,9 +152,12 @@ import Testing
         }
     }
 
-    @Test("empty or undecodable secrets are configuration errors", arguments: [
-        "", "   ", "whsec_", "whsec_!!!notbase64", "v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=x",
-    ])
+    @Test(
+        "empty or undecodable secrets are configuration errors",
+        arguments: [
+            "", "   ", "whsec_", "whsec_!!!notbase64", "v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=x",
+        ])
     func badSecrets(secret: String) {
         #expect(throws: ConfigurationError.self) { try Self.verifier(secret) }
     }

@@ -23,7 +23,8 @@ import Testing
     static func handler(secrets: String = secret) -> WebhookHandler {
         WebhookHandler(
             verifier: Result { () throws(ConfigurationError) in
-                try SignatureVerifier(secrets: secrets, variable: "CLERK_WEBHOOK_SIGNING_SECRET", crypto: OpenSSLCrypto())
+                try SignatureVerifier(
+                    secrets: secrets, variable: "CLERK_WEBHOOK_SIGNING_SECRET", crypto: OpenSSLCrypto())
             })
     }
 
@@ -31,13 +32,15 @@ import Testing
         let verifier = try SignatureVerifier(secrets: secret, variable: "", crypto: OpenSSLCrypto())
         let signature = verifier.signature(id: id, timestamp: timestamp, body: body)
         return WebhookRequest(
-            method: "POST", headers: WebhookHeaders(id: id, timestamp: String(timestamp), signature: signature), body: body)
+            method: "POST", headers: WebhookHeaders(id: id, timestamp: String(timestamp), signature: signature),
+            body: body)
     }
 
     @Test("a signed user.created plans one apply statement and answers 200")
     func applies() throws {
         let executor = ScriptedExecutor(.success("applied"))
-        let delivery = Self.handler().handle(.success(try Self.signed(fixture("user.created.json"))), now: Self.now, executor: executor)
+        let delivery = Self.handler().handle(
+            .success(try Self.signed(fixture("user.created.json"))), now: Self.now, executor: executor)
         #expect(delivery.response == .accepted(.applied))
         #expect(
             executor.executed == [
@@ -73,7 +76,8 @@ import Testing
     @Test("a stale signature timestamp is 401")
     func staleTimestamp() throws {
         let request = try Self.signed(fixture("user.created.json"), at: Self.now - 301)
-        let delivery = Self.handler().handle(.success(request), now: Self.now, executor: ScriptedExecutor(.success("applied")))
+        let delivery = Self.handler().handle(
+            .success(request), now: Self.now, executor: ScriptedExecutor(.success("applied")))
         #expect(delivery.response.status == 401)
     }
 
@@ -86,19 +90,22 @@ import Testing
         #expect(executor.executed.isEmpty)
     }
 
-    @Test("transient database failures are 503 with Retry-After", arguments: [
-        DatabaseError(sqlState: nil, message: "could not connect", connectionLost: true),
-        DatabaseError(sqlState: "40001", message: "serialization failure"),
-        DatabaseError(sqlState: "40P01", message: "deadlock detected"),
-        DatabaseError(sqlState: "57014", message: "canceling statement due to statement timeout"),
-        DatabaseError(sqlState: "55P03", message: "lock timeout"),
-        DatabaseError(sqlState: "57P01", message: "terminating connection due to administrator command"),
-        DatabaseError(sqlState: "08006", message: "connection failure"),
-        DatabaseError(sqlState: "53300", message: "too many connections"),
-    ])
+    @Test(
+        "transient database failures are 503 with Retry-After",
+        arguments: [
+            DatabaseError(sqlState: nil, message: "could not connect", connectionLost: true),
+            DatabaseError(sqlState: "40001", message: "serialization failure"),
+            DatabaseError(sqlState: "40P01", message: "deadlock detected"),
+            DatabaseError(sqlState: "57014", message: "canceling statement due to statement timeout"),
+            DatabaseError(sqlState: "55P03", message: "lock timeout"),
+            DatabaseError(sqlState: "57P01", message: "terminating connection due to administrator command"),
+            DatabaseError(sqlState: "08006", message: "connection failure"),
+            DatabaseError(sqlState: "53300", message: "too many connections"),
+        ])
     func transient(error: DatabaseError) throws {
         let delivery = Self.handler().handle(
-            .success(try Self.signed(fixture("user.created.json"))), now: Self.now, executor: ScriptedExecutor(.failure(error)))
+            .success(try Self.signed(fixture("user.created.json"))), now: Self.now,
+            executor: ScriptedExecutor(.failure(error)))
         #expect(delivery.response.status == 503)
         #expect(delivery.response.headers.contains { $0.name == "Retry-After" && $0.value == "5" })
     }
@@ -123,23 +130,31 @@ import Testing
         #expect(!line.contains("***"))
     }
 
-    @Test("refusals before verification", arguments: [
-        (RequestRejection.methodNotAllowed, 405), (.payloadTooLarge, 413), (.invalidContentLength, 400), (.incompleteBody, 400),
-    ])
+    @Test(
+        "refusals before verification",
+        arguments: [
+            (RequestRejection.methodNotAllowed, 405), (.payloadTooLarge, 413), (.invalidContentLength, 400),
+            (.incompleteBody, 400),
+        ])
     func refused(rejection: RequestRejection, status: Int) {
-        let delivery = Self.handler().handle(.failure(rejection), now: Self.now, executor: ScriptedExecutor(.success("applied")))
+        let delivery = Self.handler().handle(
+            .failure(rejection), now: Self.now, executor: ScriptedExecutor(.success("applied")))
         #expect(delivery.response.status == status)
     }
 
     @Test("log lines carry ids and outcomes, never the email, name, body or signature")
     func logRedaction() throws {
         let request = try Self.signed(fixture("user.created.json"))
-        let delivery = Self.handler().handle(.success(request), now: Self.now, executor: ScriptedExecutor(.success("applied")))
+        let delivery = Self.handler().handle(
+            .success(request), now: Self.now, executor: ScriptedExecutor(.success("applied")))
         let line = delivery.logLine(durationMillis: 3).rendered(unixMillis: 1_716_883_600_123)
-        #expect(line.hasPrefix(#"{"time":"2024-05-28T08:06:40.123Z","level":"info","msg":"delivery","svix.id":"msg_1""#))
+        #expect(
+            line.hasPrefix(#"{"time":"2024-05-28T08:06:40.123Z","level":"info","msg":"delivery","svix.id":"msg_1""#))
         #expect(line.contains(#""clerk.user_id":"user_29w83sxmDNGwOuEthce5gg56FcC""#))
         #expect(line.contains(#""outcome":"applied","http.status":200,"duration_ms":3}"#))
-        for secret in ["example@example.org", "Example", request.headers.signature!, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] {
+        for secret in [
+            "example@example.org", "Example", request.headers.signature!, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ] {
             #expect(!line.contains(secret))
         }
     }

@@ -112,7 +112,8 @@ extension UserSnapshot {
     // The primary address is the one whose id is `primary_email_address_id`; `[0]` may be another
     // address, and the list is empty for phone-only users.
     private static func primaryEmail(of user: JSONValue) throws(EventDecodingError) -> String? {
-        guard let primaryID = try optionalString(user["primary_email_address_id"], field: "data.primary_email_address_id")
+        guard
+            let primaryID = try optionalString(user["primary_email_address_id"], field: "data.primary_email_address_id")
         else { return nil }
         let addresses: [JSONValue]
         switch user["email_addresses"] {

@@ -20,7 +20,9 @@ public struct WebhookHandler: Sendable {
         public func logLine(durationMillis: Int64) -> LogLine {
             LogLine(
                 level: level, message: "delivery",
-                fields: fields + [("http.status", .integer(Int64(response.status))), ("duration_ms", .integer(durationMillis))]
+                fields: fields + [
+                    ("http.status", .integer(Int64(response.status))), ("duration_ms", .integer(durationMillis)),
+                ]
             )
         }
     }

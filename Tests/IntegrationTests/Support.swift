@@ -1,0 +1,136 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+import Testing
+
+/// Settings that scripts/test.sh exports after starting PostgreSQL and nginx. Missing settings
+/// fail the tests: a database that did not start is a failure, never a skip.
+enum TestEnvironment {
+    struct Missing: Error, CustomStringConvertible {
+        var name: String
+        var description: String {
+            "\(name) is not set: run the tests with scripts/test.sh, which starts PostgreSQL and nginx"
+        }
+    }
+
+    static func value(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(name: name) }
+        return value
+    }
+
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    static func databaseURL(_ name: String) throws -> String {
+        "postgresql:///\(name)?host=\(try value("CLERK_WEBHOOK_TEST_PGHOST"))&user=postgres"
+    }
+}
+
+/// A unique token for ids and emails, so tests sharing a database never collide.
+func uniqueToken() -> String {
+    UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16).description
+}
+
+/// A fresh database cloned from the migrated template, one per test.
+struct TestDatabase {
+    let url: String
+    let connection: PostgresConnection
+
+    init() throws {
+        let template = try TestEnvironment.value("CLERK_WEBHOOK_TEST_TEMPLATE")
+        let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
+        let name = "test_" + uniqueToken()
+        try admin.execute(PlannedStatement(sql: #"CREATE DATABASE "\#(name)" TEMPLATE "\#(template)""#, parameters: []))
+        url = try TestDatabase.url(name)
+        connection = try PostgresConnection(url: url)
+    }
+
+    static func url(_ name: String) throws -> String { try TestEnvironment.databaseURL(name) }
+
+    @discardableResult
+    func query(_ sql: String, _ parameters: String?...) throws -> [[String?]] {
+        try connection.execute(PlannedStatement(sql: sql, parameters: parameters))
+    }
+
+    /// The synced columns of one user, or `nil` when there is no row.
+    func user(_ clerkID: String) throws -> UserRow? {
+        try query(
+            """
+            SELECT email, name, role::text, deleted_at IS NOT NULL, clerk_updated_at_ms::text, "updatedAt" IS NOT NULL
+            FROM public.users WHERE clerk_id = $1
+            """, clerkID
+        ).first.map { row in
+            UserRow(
+                email: row[0], name: row[1], role: row[2] ?? "", deleted: row[3] == "t",
+                clerkUpdatedAt: row[4].flatMap { Int64($0) })
+        }
+    }
+
+    /// The outcome the ledger recorded for a svix id, or `nil` when it holds no such id.
+    func ledgerOutcome(_ svixID: String) throws -> String? {
+        try query("SELECT outcome FROM clerk_webhook.deliveries WHERE svix_id = $1", svixID).first?.first ?? nil
+    }
+}
+
+struct UserRow: Equatable, CustomStringConvertible {
+    var email: String?
+    var name: String?
+    var role = "user"
+    var deleted = false
+    var clerkUpdatedAt: Int64?
+
+    var description: String {
+        "email=\(email ?? "NULL") name=\(name ?? "NULL") role=\(role) deleted=\(deleted) at=\(clerkUpdatedAt ?? -1)"
+    }
+}
+
+/// Clerk-shaped payloads built for a test.
+enum ClerkPayload {
+    static func user(
+        _ type: String = "user.created", id: String, email: String?, first: String? = nil, last: String? = nil,
+        updatedAt: Int64
+    ) -> [UInt8] {
+        func json(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "null" }
+        let addresses =
+            email.map {
+                #"[{"id":"idn_\#(id)","object":"email_address","email_address":"\#($0)","linked_to":[],"verification":{"status":"verified","strategy":"email_code"}}]"#
+            } ?? "[]"
+        let primary = email == nil ? "null" : #""idn_\#(id)""#
+        return Array(
+            """
+            {"data":{"id":"\(id)","object":"user","email_addresses":\(addresses),"primary_email_address_id":\(primary),\
+            "first_name":\(json(first)),"last_name":\(json(last)),"created_at":1716883200000,"updated_at":\(updatedAt),\
+            "phone_numbers":[],"public_metadata":{},"username":null},"instance_id":"ins_123","object":"event",\
+            "timestamp":\(updatedAt),"type":"\(type)"}
+            """.utf8)
+    }
+
+    static func deleted(id: String) -> [UInt8] {
+        Array(
+            #"{"data":{"deleted":true,"id":"\#(id)","object":"user"},"instance_id":"ins_123","object":"event","timestamp":1716883600000,"type":"user.deleted"}"#
+                .utf8)
+    }
+}
+
+/// Sends deliveries through the real pipeline (verify, decode, plan) and a real libpq executor.
+struct Deliverer {
+    let handler: WebhookHandler
+    let executor: PostgresExecutor
+    let verifier: SignatureVerifier
+
+    init(databaseURL: String) throws {
+        verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
+        handler = WebhookHandler(verifier: .success(verifier))
+        executor = PostgresExecutor(url: databaseURL)
+    }
+
+    @discardableResult
+    func deliver(_ body: [UInt8], id: String = "msg_" + uniqueToken()) -> WebhookResponse {
+        let now = Int64(Date().timeIntervalSince1970)
+        let headers = WebhookHeaders(
+            id: id, timestamp: String(now), signature: verifier.signature(id: id, timestamp: now, body: body))
+        return handler.handle(
+            .success(WebhookRequest(method: "POST", headers: headers, body: body)), now: now, executor: executor
+        )
+        .response
+    }
+}

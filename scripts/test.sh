@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is missing, builds, starts a throwaway
+# PostgreSQL 15 and the nginx + fcgiwrap CGI deployment on 127.0.0.1, checks the migrations, and
+# runs every test against them. Everything it starts is stopped on exit.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+cw_install_packages
+cw_build
+cw_setup_state
+cw_start_postgres
+
+cw_log "applying migrations twice to an empty database, a Supabase-like one and a seeded one"
+cw_create_database clerk_webhook_template
+template_url=$(cw_database_url clerk_webhook_template)
+cw_apply_migrations "$template_url"
+cw_apply_migrations "$template_url"
+"$CW_ROOT/scripts/check-migrations.sh" "$CW_ADMIN_URL" "$CW_STATE"
+
+# The e2e database is cloned before anything connects to the template.
+cw_create_database clerk_webhook_e2e clerk_webhook_template
+# The public Svix test-vector secret: the tests sign with it.
+test_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+cw_start_web "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
+
+cw_log "running swift test"
+export CLERK_WEBHOOK_TEST_PGHOST=$CW_STATE
+export CLERK_WEBHOOK_TEST_TEMPLATE=clerk_webhook_template
+export CLERK_WEBHOOK_TEST_E2E_DATABASE=clerk_webhook_e2e
+export CLERK_WEBHOOK_TEST_URL=$CW_URL
+export CLERK_WEBHOOK_TEST_LOG=$CW_NGINX_PREFIX/error.log
+(cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors)
+
+cw_log "linting"
+shellcheck "$CW_ROOT"/scripts/*.sh "$CW_ROOT"/nginx/*.sh "$CW_ROOT"/.ci/run
+(cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)
+cw_log "all tests passed"

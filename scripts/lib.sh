@@ -82,11 +82,23 @@ cw_spawn() {
 }
 
 cw_stop_all() {
-    local pid
+    local pid tries
+    # TERM to each leader first, so process managers shut their workers down gracefully (a TERM to
+    # the whole group races multiwatch into respawning workers); then the group, then KILL.
     for pid in "${CW_PIDS[@]}"; do
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${CW_PIDS[@]}"; do
+        for tries in {1..30}; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -TERM -- "-$pid" 2>/dev/null || true
+        for tries in {1..20}; do
+            kill -0 -- "-$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
     if [[ -n ${CW_PG_PID:-} ]]; then
@@ -135,35 +147,38 @@ cw_apply_migrations() {
     done
 }
 
-# Starts fcgiwrap and nginx serving the CGI deployment of nginx/ on a free 127.0.0.1 port.
-# $1: the DATABASE_URL the webhook uses; $2: the signing secret. Sets CW_URL and CW_NGINX_PREFIX.
+# Starts one deployment of nginx/ (MODE: cgi, warm or persistent) with its workers and nginx on a
+# free 127.0.0.1 port. $2: the DATABASE_URL the webhook uses; $3: the signing secret.
+# Sets CW_URL (the webhook URL) and CW_NGINX_LOG (where the webhook's log lines land).
 cw_start_web() {
-    local database_url=$1 secret=$2 port
+    local mode=$1 database_url=$2 secret=$3 port prefix
     port=$(cw_free_port)
-    CW_NGINX_PREFIX=$CW_STATE/nginx
-    mkdir -p "$CW_NGINX_PREFIX/temp" "$CW_STATE/bin"
-    cp "$CW_BIN_DIR/clerk-webhook" "$CW_STATE/bin/clerk-webhook"
-    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/clerk-webhook-cgi.conf.in" LISTEN="127.0.0.1:$port" \
-        BINARY="$CW_STATE/bin/clerk-webhook" FCGI_SOCKET="$CW_STATE/fcgiwrap.sock" >"$CW_NGINX_PREFIX/site.conf"
-    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/standalone.conf.in" PREFIX="$CW_NGINX_PREFIX" \
-        SITE="$CW_NGINX_PREFIX/site.conf" >"$CW_NGINX_PREFIX/nginx.conf"
-    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_NGINX_PREFIX" "$CW_STATE/bin"
+    prefix=$CW_STATE/$mode
+    mkdir -p "$prefix/temp" "$CW_STATE/bin"
+    [[ -x $CW_STATE/bin/clerk-webhook ]] || cp "$CW_BIN_DIR/clerk-webhook" "$CW_STATE/bin/clerk-webhook"
+    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/clerk-webhook.conf.in" LISTEN="127.0.0.1:$port" \
+        BINARY="$CW_STATE/bin/clerk-webhook" FCGI_SOCKET="$prefix/workers.sock" >"$prefix/site.conf"
+    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/standalone.conf.in" PREFIX="$prefix" \
+        SITE="$prefix/site.conf" >"$prefix/nginx.conf"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix" "$CW_STATE/bin"
 
-    cw_log "starting fcgiwrap and nginx on 127.0.0.1:$port"
-    # The webhook inherits fcgiwrap's environment: configuration goes here, never into nginx.conf.
-    cw_spawn fcgiwrap env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
-        DATABASE_URL="$database_url" /usr/sbin/fcgiwrap -f -c 4 -s "unix:$CW_STATE/fcgiwrap.sock"
-    cw_spawn nginx /usr/sbin/nginx -p "$CW_NGINX_PREFIX" -c "$CW_NGINX_PREFIX/nginx.conf" -e "$CW_NGINX_PREFIX/error.log"
+    cw_log "starting the $mode deployment on 127.0.0.1:$port"
+    # The workers' environment carries the configuration; nginx.conf never does.
+    cw_spawn "$mode-workers" env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
+        DATABASE_URL="$database_url" "$CW_ROOT/nginx/start-workers.sh" "$mode" "$prefix/workers.sock" \
+        "$CW_STATE/bin/clerk-webhook" 4
+    cw_spawn "$mode-nginx" /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
     local waited=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port/" && [[ -S $CW_STATE/fcgiwrap.sock ]]; do
+    until curl -s -o /dev/null "http://127.0.0.1:$port/" && [[ -S $prefix/workers.sock ]]; do
         sleep 0.1
         if ((++waited > 100)); then
-            cat "$CW_STATE"/*.out "$CW_NGINX_PREFIX/error.log" >&2 || true
-            echo "nginx/fcgiwrap did not start" >&2
+            cat "$CW_STATE/$mode"-*.out "$prefix/error.log" >&2 || true
+            echo "the $mode deployment did not start" >&2
             return 1
         fi
     done
     CW_URL="http://127.0.0.1:$port/functions/v1/clerk-webhook"
+    CW_NGINX_LOG=$prefix/error.log
 }
 
 # A fresh random signing secret in Clerk's format.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole thing locally: installs what is missing, builds, starts a throwaway PostgreSQL 15
-# with the migrations applied, fcgiwrap and nginx on 127.0.0.1, and prints the URL and a signed
+# with the migrations applied, the workers and nginx on 127.0.0.1, and prints the URL and a signed
 # curl line. Ctrl-C stops everything and removes the state directory.
+#   scripts/run-local.sh [cgi|warm|persistent]     (default: cgi)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
+mode=${1:-cgi}
 cw_install_packages
 cw_build
 cw_setup_state
@@ -14,13 +16,14 @@ cw_create_database clerk_webhook
 database_url=$(cw_database_url clerk_webhook)
 cw_apply_migrations "$database_url"
 secret=$(cw_new_secret)
-cw_start_web "$database_url" "$secret"
+cw_start_web "$mode" "$database_url" "$secret"
 
 cat <<TEXT
 
-clerk-webhook is listening at  $CW_URL
+clerk-webhook ($mode mode) is at $CW_URL
+health                         $CW_URL/health
 database                       psql '$database_url'
-logs (one JSON line each)      $CW_NGINX_PREFIX/error.log
+logs (one JSON line each)      $CW_NGINX_LOG
 signing secret                 $secret
 
 Send a signed user.created (signatures expire after 5 minutes; re-run the sign command for a new one):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds, starts a throwaway
-# PostgreSQL 15 and the nginx + fcgiwrap CGI deployment on 127.0.0.1, checks the migrations, and
-# runs every test against them. Everything it starts is stopped on exit.
+# PostgreSQL 15 and the three nginx deployments (cgi, warm, persistent) on 127.0.0.1, checks the
+# migrations, and runs every test against them. Everything it starts is stopped on exit.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -22,14 +22,20 @@ cw_apply_migrations "$template_url"
 cw_create_database clerk_webhook_e2e clerk_webhook_template
 # The public Svix test-vector secret: the tests sign with it.
 test_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-cw_start_web "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
+deployments=()
+for mode in cgi warm persistent; do
+    cw_start_web "$mode" "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
+    deployments+=("$mode $CW_URL $CW_NGINX_LOG")
+done
 
 cw_log "running swift test"
 export CLERK_WEBHOOK_TEST_PGHOST=$CW_STATE
 export CLERK_WEBHOOK_TEST_TEMPLATE=clerk_webhook_template
 export CLERK_WEBHOOK_TEST_E2E_DATABASE=clerk_webhook_e2e
-export CLERK_WEBHOOK_TEST_URL=$CW_URL
-export CLERK_WEBHOOK_TEST_LOG=$CW_NGINX_PREFIX/error.log
+# One "mode url log" triple per deployment, separated by semicolons.
+CLERK_WEBHOOK_TEST_DEPLOYMENTS=$(IFS=';' && echo "${deployments[*]}")
+export CLERK_WEBHOOK_TEST_DEPLOYMENTS
+export CLERK_WEBHOOK_TEST_BINARY=$CW_STATE/bin/clerk-webhook
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors)
 
 cw_log "linting"

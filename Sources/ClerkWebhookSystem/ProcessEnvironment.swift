@@ -75,15 +75,3 @@ public enum ProcessEnvironment {
         bytes.removeAll()
     }
 }
-
-/// Writes structured log lines to stderr, at or above a level.
-public struct StderrLogger: Sendable {
-    public var level: LogLevel
-
-    public init(level: LogLevel) { self.level = level }
-
-    public func log(_ line: LogLine) {
-        guard line.level >= level, level != .off else { return }
-        ProcessEnvironment.write(line.rendered(unixMillis: ProcessEnvironment.unixMillis()), to: 2)
-    }
-}

@@ -10,27 +10,30 @@ import ClerkWebhookCore
 public struct RequestLoop {
     private let handler: WebhookHandler
     private let executor: PostgresExecutor
-    private let logger: StderrLogger
+    private let logLevel: LogLevel
 
-    public init(handler: WebhookHandler, executor: PostgresExecutor, logger: StderrLogger) {
+    public init(handler: WebhookHandler, executor: PostgresExecutor, logLevel: LogLevel) {
         self.handler = handler
         self.executor = executor
-        self.logger = logger
+        self.logLevel = logLevel
     }
 
     /// Whether the process was started as a plain CGI program rather than on a FastCGI socket.
     /// (`FCGX_Accept_r` does not fall back to CGI by itself; it fails with ENOTSOCK.)
     public static var isCGI: Bool { FCGX_IsCGI() != 0 }
 
-    /// Handles exactly one CGI request.
+    /// Handles exactly one CGI request; the log line goes to stderr.
     public func serveCGI() {
         let response = serve(
             parameter: { name in getenv(name).map { String(cString: $0) } },
-            readBody: { count in Self.readStandardInput(count) })
+            readBody: { count in Self.readStandardInput(count) },
+            log: { ProcessEnvironment.write($0, to: 2) })
         ProcessEnvironment.write(response.cgiText, to: 1)
     }
 
-    /// Accepts FastCGI requests on fd 0 until `maximumRequests` have been served.
+    /// Accepts FastCGI requests on fd 0 until `maximumRequests` have been served. Log lines go to
+    /// the request's FastCGI stderr stream, which nginx writes to its error log (spawn-fcgi points
+    /// the process's own stderr at /dev/null).
     public func serveFastCGI(maximumRequests: Int?) -> Int32 {
         guard FCGX_Init() == 0 else { return 1 }
         var request = FCGX_Request()
@@ -41,31 +44,44 @@ public struct RequestLoop {
         while maximumRequests.map({ served < $0 }) ?? true {
             guard FCGX_Accept_r(&request) >= 0 else { break }
             let envp = request.envp
-            let input = request.in
             let response = serve(
                 parameter: { name in FCGX_GetParam(name, envp).map { String(cString: $0) } },
-                readBody: { count in Self.read(count, from: input) })
-            let text = Array(response.cgiText.utf8)
-            text.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    _ = FCGX_PutStr($0.baseAddress, Int32($0.count), request.out)
-                }
-            }
+                readBody: { [input = request.in] count in Self.read(count, from: input) },
+                log: { [errors = request.err] line in Self.write(line, to: errors) })
+            Self.write(response.cgiText, to: request.out)
             FCGX_Finish_r(&request)
             served += 1
         }
         return 0
     }
 
-    private func serve(parameter: (String) -> String?, readBody: (Int) -> [UInt8]) -> WebhookResponse {
+    private func serve(
+        parameter: (String) -> String?, readBody: (Int) -> [UInt8], log: (String) -> Void
+    ) -> WebhookResponse {
         let started = ProcessEnvironment.monotonicMicros()
-        let read = Result { () throws(RequestRejection) in
-            try WebhookRequest.read(parameter: parameter, readBody: readBody)
+        let delivery: WebhookHandler.Delivery
+        switch Route(parameter: parameter) {
+        case .health:
+            delivery = handler.checkHealth(method: parameter("REQUEST_METHOD") ?? "", executor: executor)
+        case .webhook:
+            let read = Result { () throws(RequestRejection) in
+                try WebhookRequest.read(parameter: parameter, readBody: readBody)
+            }
+            delivery = handler.handle(read, now: ProcessEnvironment.unixMillis() / 1000, executor: executor)
         }
-        let delivery = handler.handle(read, now: ProcessEnvironment.unixMillis() / 1000, executor: executor)
         let elapsed = (ProcessEnvironment.monotonicMicros() - started + 500) / 1000
-        logger.log(delivery.logLine(durationMillis: elapsed))
+        let line = delivery.logLine(durationMillis: elapsed)
+        if line.level >= logLevel, logLevel != .off {
+            log(line.rendered(unixMillis: ProcessEnvironment.unixMillis()))
+        }
         return delivery.response
+    }
+
+    private static func write(_ text: String, to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { _ = FCGX_PutStr($0.baseAddress, Int32($0.count), stream) }
+        }
     }
 
     private static func readStandardInput(_ count: Int) -> [UInt8] {

@@ -15,11 +15,10 @@ let verifier = config.flatMap { config in
         try SignatureVerifier(secrets: config.signingSecrets, variable: config.signingSecretsVariable, crypto: crypto)
     }
 }
-let logger = StderrLogger(level: (try? config.get())?.logLevel ?? .info)
 let loop = RequestLoop(
     handler: WebhookHandler(verifier: verifier),
     executor: PostgresExecutor(url: (try? config.get())?.databaseURL ?? environment["DATABASE_URL"]),
-    logger: logger)
+    logLevel: (try? config.get())?.logLevel ?? .info)
 
 if RequestLoop.isCGI {
     loop.serveCGI()

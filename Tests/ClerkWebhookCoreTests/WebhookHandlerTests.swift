@@ -81,13 +81,22 @@ import Testing
         #expect(delivery.response.status == 401)
     }
 
-    @Test("a signed but malformed body is 400 and touches no database")
+    @Test("a signed but malformed body is 400; only its rejection is recorded")
     func malformed() throws {
-        let executor = ScriptedExecutor(.success("applied"))
+        let executor = ScriptedExecutor(.success("recorded"))
         let delivery = Self.handler().handle(
             .success(try Self.signed(fixture("malformed.missing-data-id.json"))), now: Self.now, executor: executor)
         #expect(delivery.response == .malformed)
-        #expect(executor.executed.isEmpty)
+        #expect(executor.executed.map(\.sql) == [Statements.recordRejection])
+        #expect(executor.executed.first?.parameters.prefix(4) == ["msg_1", nil, nil, "400"])
+    }
+
+    @Test("a malformed body is 400 even when the rejection cannot be recorded")
+    func malformedDatabaseDown() throws {
+        let down = ScriptedExecutor(.failure(DatabaseError(sqlState: nil, message: "down", connectionLost: true)))
+        let delivery = Self.handler().handle(
+            .success(try Self.signed(fixture("malformed.missing-data-id.json"))), now: Self.now, executor: down)
+        #expect(delivery.response.status == 400)
     }
 
     @Test(

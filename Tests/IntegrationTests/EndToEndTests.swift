@@ -3,8 +3,28 @@ import ClerkWebhookSystem
 import Foundation
 import Testing
 
-/// Through real nginx and fcgiwrap (the CGI deployment in nginx/) with curl: the status a sender
-/// sees and the rows that result. scripts/test.sh starts the stack and exports its URL.
+/// One running deployment of nginx/ that scripts/test.sh started: CGI (fcgiwrap), warm single-use
+/// or persistent (spawn-fcgi + multiwatch), each behind its own nginx.
+struct Deployment: Sendable, CustomTestStringConvertible {
+    var mode: String
+    var url: String
+    var log: String
+
+    var testDescription: String { mode }
+
+    /// Every deployment from CLERK_WEBHOOK_TEST_DEPLOYMENTS; when it is unset, one that fails.
+    static let all: [Deployment] = {
+        let value = ProcessInfo.processInfo.environment["CLERK_WEBHOOK_TEST_DEPLOYMENTS"] ?? ""
+        let parsed = value.split(separator: ";").compactMap { entry -> Deployment? in
+            let parts = entry.split(separator: " ").map(String.init)
+            return parts.count == 3 ? Deployment(mode: parts[0], url: parts[1], log: parts[2]) : nil
+        }
+        return parsed.isEmpty ? [Deployment(mode: "missing", url: "", log: "")] : parsed
+    }()
+}
+
+/// Through real nginx in each deployment mode, with curl: the status a sender sees and the rows
+/// that result.
 @Suite struct EndToEndTests {
     struct Reply {
         var status: Int
@@ -12,18 +32,17 @@ import Testing
         var body: String
     }
 
-    let url: String
     let database: TestDatabase
     let verifier: SignatureVerifier
 
     init() throws {
-        url = try TestEnvironment.value("CLERK_WEBHOOK_TEST_URL")
+        _ = try TestEnvironment.value("CLERK_WEBHOOK_TEST_DEPLOYMENTS")
         database = try TestDatabase(existing: TestEnvironment.value("CLERK_WEBHOOK_TEST_E2E_DATABASE"))
         verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
     }
 
     /// Runs curl and returns the status, the response headers and the body.
-    func curl(_ arguments: [String], body: [UInt8]? = nil, url: String? = nil) throws -> Reply {
+    func curl(_ arguments: [String], body: [UInt8]? = nil, url: String) throws -> Reply {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-" + uniqueToken())
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -40,7 +59,7 @@ import Testing
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = all + [url ?? self.url]
+        process.arguments = all + [url]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -53,99 +72,128 @@ import Testing
     }
 
     /// POSTs `body` signed now, with svix (or Standard Webhooks) header names.
-    func post(_ body: [UInt8], id: String = "msg_" + uniqueToken(), prefix: String = "svix", tamper: Bool = false)
-        throws -> Reply
-    {
+    func post(
+        _ body: [UInt8], to deployment: Deployment, id: String = "msg_" + uniqueToken(), prefix: String = "svix",
+        tamper: Bool = false
+    ) throws -> Reply {
         let now = Int64(Date().timeIntervalSince1970)
         let signature = verifier.signature(id: id, timestamp: now, body: body)
         let sent = tamper ? body + Array(" ".utf8) : body
-        return try curl(
-            [
-                "-X", "POST", "-H", "\(prefix)-id: \(id)", "-H", "\(prefix)-timestamp: \(now)", "-H",
-                "\(prefix)-signature: \(signature)",
-            ],
-            body: sent)
+        let headers = ["\(prefix)-id: \(id)", "\(prefix)-timestamp: \(now)", "\(prefix)-signature: \(signature)"]
+        return try curl(["-X", "POST"] + headers.flatMap { ["-H", $0] }, body: sent, url: deployment.url)
     }
 
-    @Test("200: a signed user.created becomes a row; the same delivery again changes nothing")
-    func created() throws {
+    @Test(
+        "200: a signed user.created becomes a row; the same delivery again changes nothing", arguments: Deployment.all)
+    func created(deployment: Deployment) throws {
         let user = "user_" + uniqueToken()
         let body = ClerkPayload.user(
             id: user, email: "e2e-\(user)@example.com", first: "Grace", last: "Hopper", updatedAt: 100)
         let id = "msg_" + uniqueToken()
-        let first = try post(body, id: id)
+        let first = try post(body, to: deployment, id: id)
         #expect(first.status == 200)
         #expect(first.body == #"{"ok":true,"outcome":"applied"}"#)
         #expect(first.headers.lowercased().contains("content-type: application/json"))
         #expect(
             try database.user(user)
                 == UserRow(email: "e2e-\(user)@example.com", name: "Grace Hopper", clerkUpdatedAt: 100))
-        let again = try post(body, id: id)
+        let again = try post(body, to: deployment, id: id)
         #expect(again.status == 200)
         #expect(again.body == #"{"ok":true,"outcome":"duplicate"}"#)
         #expect(try database.query("SELECT count(*) FROM public.users WHERE clerk_id = $1", user) == [["1"]])
     }
 
-    @Test("200: Standard Webhooks header names; deletes keep the row")
-    func standardHeadersAndDelete() throws {
+    @Test("200: Standard Webhooks header names; deletes keep the row", arguments: Deployment.all)
+    func standardHeadersAndDelete(deployment: Deployment) throws {
         let user = "user_" + uniqueToken()
-        #expect(try post(ClerkPayload.user(id: user, email: nil, updatedAt: 1), prefix: "webhook").status == 200)
-        #expect(try post(ClerkPayload.deleted(id: user)).status == 200)
+        #expect(
+            try post(ClerkPayload.user(id: user, email: nil, updatedAt: 1), to: deployment, prefix: "webhook").status
+                == 200)
+        #expect(try post(ClerkPayload.deleted(id: user), to: deployment).status == 200)
         #expect(try database.user(user) == UserRow(email: nil, name: nil, deleted: true, clerkUpdatedAt: 1))
     }
 
-    @Test("400: signed but malformed, and nothing is written")
-    func malformed() throws {
+    @Test("400: signed but malformed; nothing applied, the rejection recorded", arguments: Deployment.all)
+    func malformed(deployment: Deployment) throws {
         let ids = ["msg_" + uniqueToken(), "msg_" + uniqueToken()]
-        let reply = try post(try repositoryFixture("malformed.missing-data-id.json"), id: ids[0])
+        let reply = try post(try repositoryFixture("malformed.missing-data-id.json"), to: deployment, id: ids[0])
         #expect(reply.status == 400)
         #expect(reply.body == #"{"error":"Malformed event"}"#)
-        #expect(try post(Array("not json".utf8), id: ids[1]).status == 400)
-        for id in ids { #expect(try database.ledgerOutcome(id) == nil) }
+        #expect(try post(Array("not json".utf8), to: deployment, id: ids[1]).status == 400)
+        for id in ids {
+            #expect(try database.ledgerOutcome(id) == nil)
+            #expect(
+                try database.query("SELECT http_status FROM clerk_webhook.rejections WHERE svix_id = $1", id) == [
+                    ["400"]
+                ])
+        }
     }
 
-    @Test("401: a bad signature or missing headers, and nothing is written")
-    func unauthorized() throws {
+    @Test("401: a bad signature or missing headers; nothing written", arguments: Deployment.all)
+    func unauthorized(deployment: Deployment) throws {
         let user = "user_" + uniqueToken()
-        let reply = try post(ClerkPayload.user(id: user, email: nil, updatedAt: 1), tamper: true)
+        let id = "msg_" + uniqueToken()
+        let reply = try post(
+            ClerkPayload.user(id: user, email: nil, updatedAt: 1), to: deployment, id: id, tamper: true)
         #expect(reply.status == 401)
         #expect(reply.body == #"{"error":"Invalid signature"}"#)
-        #expect(try curl(["-X", "POST"], body: ClerkPayload.user(id: user, email: nil, updatedAt: 1)).status == 401)
+        let unsigned = try curl(
+            ["-X", "POST"], body: ClerkPayload.user(id: user, email: nil, updatedAt: 1), url: deployment.url)
+        #expect(unsigned.status == 401)
         #expect(try database.user(user) == nil)
+        #expect(try database.query("SELECT count(*) FROM clerk_webhook.rejections WHERE svix_id = $1", id) == [["0"]])
     }
 
-    @Test("405: only POST reaches the webhook", arguments: ["GET", "PUT", "DELETE", "PATCH"])
-    func methodNotAllowed(method: String) throws {
-        let reply = try curl(["-X", method])
+    @Test("405: only POST reaches the webhook", arguments: Deployment.all, ["GET", "PUT", "DELETE", "PATCH"])
+    func methodNotAllowed(deployment: Deployment, method: String) throws {
+        let reply = try curl(["-X", method], url: deployment.url)
         #expect(reply.status == 405)
         #expect(reply.headers.contains("Allow: POST"))
     }
 
-    @Test("413: a body over 1 MiB is refused before the webhook runs")
-    func tooLarge() throws {
-        let reply = try post([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1))
+    @Test("413: a body over 1 MiB is refused before the webhook runs", arguments: Deployment.all)
+    func tooLarge(deployment: Deployment) throws {
+        let reply = try post([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1), to: deployment)
         #expect(reply.status == 413)
         #expect(reply.body.contains("Payload too large"))
     }
 
-    @Test("404: other paths")
-    func notFound() throws {
-        let other = url.replacingOccurrences(of: "/functions/v1/clerk-webhook", with: "/functions/v1/other")
+    @Test("404: other paths", arguments: Deployment.all)
+    func notFound(deployment: Deployment) throws {
+        let other = deployment.url.replacingOccurrences(of: "/functions/v1/clerk-webhook", with: "/functions/v1/other")
         #expect(try curl([], url: other).status == 404)
+        #expect(try curl([], url: deployment.url + "/anything").status == 404)
     }
 
-    @Test("the log has one line per delivery, without secret, signature, email or name")
-    func logsAreClean() throws {
+    @Test("health: 200 with a reachable, migrated database; only GET and HEAD", arguments: Deployment.all)
+    func health(deployment: Deployment) throws {
+        let reply = try curl([], url: deployment.url + "/health")
+        #expect(reply.status == 200)
+        #expect(reply.body == #"{"ok":true,"database":"reachable"}"#)
+        #expect(try curl(["-X", "POST"], url: deployment.url + "/health").status == 405)
+    }
+
+    @Test("workers are replaced and keep serving: 30 requests in a row", arguments: Deployment.all)
+    func keepsServing(deployment: Deployment) throws {
+        // Warm workers exit after every request; the process manager must keep replacing them.
+        let statuses = try (0..<30).map { _ in try curl([], url: deployment.url + "/health").status }
+        #expect(statuses == Array(repeating: 200, count: 30))
+    }
+
+    @Test("the log has one line per delivery, without secret, signature, email or name", arguments: Deployment.all)
+    func logsAreClean(deployment: Deployment) throws {
         let user = "user_" + uniqueToken()
         let email = "log-\(user)@example.com"
         let id = "msg_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: email, first: "Lognamefirst", updatedAt: 1)
+        #expect(try post(body, to: deployment, id: id).status == 200)
+        let log = try String(contentsOfFile: deployment.log, encoding: .utf8)
+        let lines = log.split(separator: "\n").filter { $0.contains(id) }
+        #expect(lines.count == 1)
         #expect(
-            try post(ClerkPayload.user(id: user, email: email, first: "Lognamefirst", updatedAt: 1), id: id).status
-                == 200)
-        let log = try String(contentsOfFile: TestEnvironment.value("CLERK_WEBHOOK_TEST_LOG"), encoding: .utf8)
-        let line = log.split(separator: "\n").first { $0.contains(id) }
-        #expect(line?.contains(#""outcome":"applied""#) == true)
-        #expect(line?.contains(user) == true)
+            lines.first?.contains(#"\"outcome\":\"applied\""#) == true
+                || lines.first?.contains(#""outcome":"applied""#) == true)
+        #expect(lines.first?.contains(user) == true)
         for forbidden in [email, "Lognamefirst", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "v1,"] {
             #expect(!log.contains(forbidden), "log contains \(forbidden)")
         }

@@ -15,17 +15,47 @@ COMMENT ON COLUMN public.users.clerk_updated_at_ms IS
     'data.updated_at (ms since epoch) of the newest Clerk event applied to this row; orders deliveries.';
 
 -- The ledger: one row per svix message id applied. A redelivered id has no further effect.
+-- email and name are what the event carried, kept so `clerk-sync replay` can apply it again.
 CREATE TABLE IF NOT EXISTS clerk_webhook.deliveries (
     svix_id text PRIMARY KEY,
     event_type text NOT NULL,
     action text NOT NULL,
     clerk_id text NOT NULL,
     event_updated_at_ms bigint,
+    email text,
+    name text,
     outcome text NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS deliveries_received_at_idx ON clerk_webhook.deliveries (received_at);
 CREATE INDEX IF NOT EXISTS deliveries_clerk_id_idx ON clerk_webhook.deliveries (clerk_id);
+
+-- Deliveries that were signed but could not be applied (400 malformed, 500 permanent database
+-- error), recorded best-effort by the webhook for `clerk-sync events --failed` and `status`.
+-- Unsigned requests (401) are never written: anyone on the internet could fill the table.
+CREATE TABLE IF NOT EXISTS clerk_webhook.rejections (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    svix_id text NOT NULL,
+    event_type text,
+    clerk_id text,
+    http_status integer NOT NULL,
+    reason text NOT NULL,
+    sqlstate text,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS rejections_received_at_idx ON clerk_webhook.rejections (received_at);
+
+CREATE OR REPLACE FUNCTION clerk_webhook.record_rejection(
+    p_svix_id text, p_event_type text, p_clerk_id text, p_http_status integer, p_reason text, p_sqlstate text
+) RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog
+AS $fn$
+    INSERT INTO clerk_webhook.rejections (svix_id, event_type, clerk_id, http_status, reason, sqlstate)
+    VALUES (p_svix_id, p_event_type, p_clerk_id, p_http_status, left(p_reason, 500), p_sqlstate)
+    RETURNING 'recorded';
+$fn$;
+REVOKE ALL ON FUNCTION clerk_webhook.record_rejection(text, text, text, integer, text, text) FROM PUBLIC;
 
 -- Applies one Clerk user event and returns the outcome: applied | stale | duplicate | ignored.
 --
@@ -82,8 +112,9 @@ BEGIN
 
     IF p_svix_id IS NOT NULL THEN
         -- A concurrent delivery of the same id waits here for the first to commit, then sees it.
-        INSERT INTO clerk_webhook.deliveries (svix_id, event_type, action, clerk_id, event_updated_at_ms, outcome)
-        VALUES (p_svix_id, coalesce(p_event_type, ''), p_action, p_clerk_id, p_updated_at_ms, 'pending')
+        INSERT INTO clerk_webhook.deliveries
+            (svix_id, event_type, action, clerk_id, event_updated_at_ms, email, name, outcome)
+        VALUES (p_svix_id, coalesce(p_event_type, ''), p_action, p_clerk_id, p_updated_at_ms, p_email, p_name, 'pending')
         ON CONFLICT (svix_id) DO NOTHING;
         IF NOT FOUND THEN
             RETURN 'duplicate';

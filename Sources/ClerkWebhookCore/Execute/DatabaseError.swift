@@ -26,6 +26,13 @@ public struct DatabaseError: Error, Equatable, Sendable, CustomStringConvertible
         }
     }
 
+    /// The message, when it is safe to log: data exceptions (22) and integrity violations (23)
+    /// can quote values such as an email, so theirs is withheld.
+    public var loggableMessage: String? {
+        if let state = sqlState, state.hasPrefix("22") || state.hasPrefix("23") { return nil }
+        return message
+    }
+
     public var description: String {
         "database error" + (sqlState.map { " [\($0)]" } ?? "") + ": " + message
     }

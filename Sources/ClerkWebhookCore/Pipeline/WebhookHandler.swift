@@ -15,11 +15,13 @@ public struct WebhookHandler: Sendable {
         public var response: WebhookResponse
         public var level: LogLevel
         public var fields: [(key: String, value: LogLine.Value)]
+        /// The log line's constant message.
+        public var message = "delivery"
 
         /// The delivery's log line, with its duration.
         public func logLine(durationMillis: Int64) -> LogLine {
             LogLine(
-                level: level, message: "delivery",
+                level: level, message: message,
                 fields: fields + [
                     ("http.status", .integer(Int64(response.status))), ("duration_ms", .integer(durationMillis)),
                 ]
@@ -65,7 +67,9 @@ public struct WebhookHandler: Sendable {
         do {
             event = try ClerkEvent(decoding: request.body)
         } catch {
-            fields += [("outcome", .text("rejected")), ("reason", .text("malformed: \(error.reason)"))]
+            let reason = "malformed: \(error.reason)"
+            record(svixID: svixID, event: nil, status: 400, reason: reason, sqlState: nil, executor: executor)
+            fields += [("outcome", .text("rejected")), ("reason", .text(reason))]
             return Delivery(response: .malformed, level: .warn, fields: fields)
         }
         fields += [("event.type", .text(event.type)), ("clerk.user_id", .text(event.objectID))]
@@ -83,8 +87,55 @@ public struct WebhookHandler: Sendable {
                 ("outcome", .text(error.isTransient ? "retryable-error" : "error")),
                 ("db.sqlstate", .text(error.sqlState ?? "none")),
             ]
+            if let message = error.loggableMessage { fields.append(("db.message", .text(message))) }
+            if !error.isTransient {
+                record(
+                    svixID: svixID, event: event, status: 500, reason: "database error", sqlState: error.sqlState,
+                    executor: executor)
+            }
             return Delivery(response: .failed(error), level: .error, fields: fields)
         }
+    }
+
+    /// Answers a health check: 200 when the secret is usable and the database answers with the
+    /// sync function installed, 503 otherwise.
+    public func checkHealth(method: String, executor: some StatementExecutor) -> Delivery {
+        guard method == "GET" || method == "HEAD" else {
+            return Delivery(
+                response: .methodNotAllowed, level: .warn, fields: [("outcome", .text("rejected"))], message: "health")
+        }
+        if case .failure(let error) = verifier {
+            return Delivery(
+                response: .unhealthy(#""signing_secret":"invalid""#), level: .error,
+                fields: [("outcome", .text("unhealthy")), ("reason", .text(error.message))], message: "health")
+        }
+        do {
+            guard try executor.execute(PlannedStatement(sql: Statements.ping, parameters: [])) == "ok" else {
+                return Delivery(
+                    response: .unhealthy(#""database":"not migrated""#), level: .error,
+                    fields: [
+                        ("outcome", .text("unhealthy")), ("reason", .text("clerk_webhook.apply_user_event is missing")),
+                    ],
+                    message: "health")
+            }
+            return Delivery(
+                response: .healthy, level: .debug, fields: [("outcome", .text("healthy"))], message: "health")
+        } catch {
+            return Delivery(
+                response: .unhealthy(#""database":"unreachable""#), level: .error,
+                fields: [("outcome", .text("unhealthy")), ("db.sqlstate", .text(error.sqlState ?? "none"))],
+                message: "health")
+        }
+    }
+
+    // Best effort: the answer to the sender does not depend on it.
+    private func record(
+        svixID: String, event: ClerkEvent?, status: Int, reason: String, sqlState: String?,
+        executor: some StatementExecutor
+    ) {
+        let statement = PlannedStatement.rejection(
+            svixID: svixID, event: event, status: status, reason: reason, sqlState: sqlState)
+        _ = try? executor.execute(statement)
     }
 
     private static func reason(_ rejection: RequestRejection) -> String {

@@ -9,8 +9,14 @@ public enum Statements {
     public static let applyUserEvent =
         "SELECT clerk_webhook.apply_user_event($1, $2, $3, $4, $5::bigint, $6, $7)"
 
-    /// A round trip that proves the database answers.
-    public static let ping = "SELECT 1"
+    /// Records a signed delivery that could not be applied (best effort, never for unsigned requests).
+    /// Parameters: svix id, event type, Clerk id, HTTP status, reason, SQLSTATE.
+    public static let recordRejection =
+        "SELECT clerk_webhook.record_rejection($1, $2, $3, $4::integer, $5, $6)"
+
+    /// A round trip that proves the database answers and the sync function is installed.
+    public static let ping =
+        "SELECT 'ok' WHERE to_regprocedure('clerk_webhook.apply_user_event(text,text,text,text,bigint,text,text)') IS NOT NULL"
 }
 
 /// One statement ready to execute: SQL text plus positional text parameters (`nil` = SQL NULL).
@@ -44,6 +50,17 @@ public struct PlannedStatement: Equatable, Sendable {
             sql: Statements.applyUserEvent,
             parameters: [svixID, event.type, action, event.objectID, updatedAt, email, name]
         )
+    }
+}
+
+extension PlannedStatement {
+    /// Plans the best-effort record of a signed delivery that was refused or failed.
+    public static func rejection(
+        svixID: String, event: ClerkEvent?, status: Int, reason: String, sqlState: String?
+    ) -> PlannedStatement {
+        PlannedStatement(
+            sql: Statements.recordRejection,
+            parameters: [svixID, event?.type, event?.objectID, String(status), reason, sqlState])
     }
 }
 

@@ -64,6 +64,17 @@ public struct WebhookRequest: Equatable, Sendable {
     }
 }
 
+/// Which endpoint a request is for. nginx says so with a fixed `CLERK_WEBHOOK_ROUTE` parameter
+/// per location; it is never derived from the request path.
+public enum Route: Equatable, Sendable {
+    case webhook
+    case health
+
+    public init(parameter: (String) -> String?) {
+        self = parameter("CLERK_WEBHOOK_ROUTE") == "health" ? .health : .webhook
+    }
+}
+
 /// Why a request was refused before its signature was checked.
 public enum RequestRejection: Error, Equatable, Sendable {
     case methodNotAllowed

@@ -33,6 +33,15 @@ public struct WebhookResponse: Equatable, Sendable {
         status: 503, headers: [("Retry-After", String(retryAfterSeconds))],
         body: #"{"error":"Temporarily unavailable, retry later"}"#)
 
+    /// Health check: everything a delivery needs is in place.
+    public static let healthy = WebhookResponse(status: 200, body: #"{"ok":true,"database":"reachable"}"#)
+
+    /// Health check: something a delivery needs is missing; `detail` is a fixed JSON member.
+    public static func unhealthy(_ detail: String) -> WebhookResponse {
+        WebhookResponse(
+            status: 503, headers: [("Retry-After", String(retryAfterSeconds))], body: #"{"ok":false,"# + detail + "}")
+    }
+
     /// The answer for a request refused before verification.
     public static func rejected(_ rejection: RequestRejection) -> WebhookResponse {
         switch rejection {

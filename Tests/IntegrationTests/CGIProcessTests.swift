@@ -1,0 +1,98 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+import Testing
+
+/// The release binary started by hand as a CGI program: the environment and stdin in, the
+/// response on stdout, one log line on stderr.
+@Suite struct CGIProcessTests {
+    struct Run {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+    }
+
+    func run(_ environment: [String: String], stdin: [UInt8] = []) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestEnvironment.value("CLERK_WEBHOOK_TEST_BINARY"))
+        process.environment = environment
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin))
+        try input.fileHandleForWriting.close()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Run(stdout: stdout, stderr: stderr, status: process.terminationStatus)
+    }
+
+    @Test("a signed delivery on stdin is applied and answered on stdout")
+    func delivery() throws {
+        let database = try TestDatabase()
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "cgi-\(user)@example.com", first: "Cgi", updatedAt: 42)
+        let verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "", crypto: OpenSSLCrypto())
+        let now = Int64(Date().timeIntervalSince1970)
+        let result = try run(
+            [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.count), "HTTP_SVIX_ID": "msg_cgi",
+                "HTTP_SVIX_TIMESTAMP": String(now),
+                "HTTP_SVIX_SIGNATURE": verifier.signature(id: "msg_cgi", timestamp: now, body: body),
+                "GATEWAY_INTERFACE": "CGI/1.1", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+                "DATABASE_URL": database.url,
+            ], stdin: body)
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("Status: 200 OK\r\nContent-Type: application/json\r\n"))
+        #expect(result.stdout.hasSuffix(#"{"ok":true,"outcome":"applied"}"#))
+        #expect(result.stderr.contains(#""outcome":"applied""#))
+        #expect(try database.user(user) == UserRow(email: "cgi-\(user)@example.com", name: "Cgi", clerkUpdatedAt: 42))
+    }
+
+    @Test("no signing secret: 500 and a log line naming the variable")
+    func missingSecret() throws {
+        let result = try run(
+            ["REQUEST_METHOD": "POST", "CONTENT_LENGTH": "2", "GATEWAY_INTERFACE": "CGI/1.1"], stdin: Array("{}".utf8))
+        #expect(result.stdout.hasPrefix("Status: 500"))
+        #expect(result.stderr.contains("CLERK_WEBHOOK_SIGNING_SECRET is not set"))
+    }
+
+    @Test("health: 503 with Retry-After when the database is unreachable")
+    func healthDown() throws {
+        let result = try run([
+            "REQUEST_METHOD": "GET", "CLERK_WEBHOOK_ROUTE": "health", "GATEWAY_INTERFACE": "CGI/1.1",
+            "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+            "DATABASE_URL": "postgresql:///nowhere?host=/nonexistent",
+        ])
+        #expect(result.stdout.hasPrefix("Status: 503"))
+        #expect(result.stdout.contains("Retry-After: 5"))
+        #expect(result.stdout.hasSuffix(#"{"ok":false,"database":"unreachable"}"#))
+    }
+
+    @Test("health: 503 when the migrations were not applied")
+    func healthNotMigrated() throws {
+        let result = try run([
+            "REQUEST_METHOD": "GET", "CLERK_WEBHOOK_ROUTE": "health", "GATEWAY_INTERFACE": "CGI/1.1",
+            "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+            "DATABASE_URL": try TestEnvironment.databaseURL("postgres"),
+        ])
+        #expect(result.stdout.hasSuffix(#"{"ok":false,"database":"not migrated"}"#))
+    }
+
+    @Test("secrets can come from files (CLERK_WEBHOOK_SIGNING_SECRET_FILE)")
+    func secretFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-" + uniqueToken())
+        try Data((TestEnvironment.secret + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let database = try TestDatabase()
+        let result = try run([
+            "REQUEST_METHOD": "GET", "CLERK_WEBHOOK_ROUTE": "health", "GATEWAY_INTERFACE": "CGI/1.1",
+            "CLERK_WEBHOOK_SIGNING_SECRET_FILE": file.path, "DATABASE_URL": database.url,
+        ])
+        #expect(result.stdout.hasPrefix("Status: 200"))
+    }
+}

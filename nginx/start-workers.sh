@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts the clerk-webhook workers that nginx talks to, in one of the three deployment modes, and
+# stays in the foreground (for systemd, containers and the tests; stop it with SIGTERM). The
+# workers inherit this environment: CLERK_WEBHOOK_SIGNING_SECRET (or ..._FILE), DATABASE_URL (or
+# ..._FILE), CLERK_WEBHOOK_LOG_LEVEL. Nothing secret is ever written into nginx's configuration.
+#
+#   nginx/start-workers.sh MODE SOCKET BINARY [WORKERS]
+#
+#   cgi         fcgiwrap runs BINARY once per request (a new process each time).
+#   warm        spawn-fcgi + multiwatch keep WORKERS processes started, connected to the database
+#               and waiting; each serves one request, exits and is replaced.
+#   persistent  spawn-fcgi + multiwatch keep WORKERS long-lived processes that reuse their database
+#               connection; CLERK_WEBHOOK_RECYCLE_AFTER=N replaces each after N requests (default:
+#               never).
+set -euo pipefail
+
+if [[ $# -lt 3 ]]; then
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    exit 2
+fi
+mode=$1
+socket=$2
+binary=$3
+workers=${4:-4}
+
+rm -f "$socket"
+case $mode in
+    cgi)
+        # -f: the CGI's stderr (one JSON log line per delivery) goes to nginx's error log.
+        exec /usr/sbin/fcgiwrap -f -c "$workers" -s "unix:$socket"
+        ;;
+    warm | persistent)
+        if [[ $mode == warm ]]; then
+            export CLERK_WEBHOOK_MAX_REQUESTS=1
+        else
+            export CLERK_WEBHOOK_MAX_REQUESTS=${CLERK_WEBHOOK_RECYCLE_AFTER:-0}
+        fi
+        # spawn-fcgi opens the socket and execs multiwatch on it (fd 0); multiwatch forks the
+        # workers and replaces each one that exits. -t 0: multiwatch counts a worker that exits
+        # within the timeout (default 10 s) as a failed start and gives its slot up after 3 of them,
+        # but a warm worker is meant to exit right after its one request. On SIGTERM multiwatch
+        # sends the workers SIGUSR1, which libfcgi treats as "finish the request, then exit".
+        exec /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- \
+            /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary"
+        ;;
+    *)
+        echo "start-workers.sh: unknown mode '$mode' (cgi, warm or persistent)" >&2
+        exit 2
+        ;;
+esac

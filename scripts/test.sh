@@ -36,6 +36,7 @@ export CLERK_WEBHOOK_TEST_E2E_DATABASE=clerk_webhook_e2e
 CLERK_WEBHOOK_TEST_DEPLOYMENTS=$(IFS=';' && echo "${deployments[*]}")
 export CLERK_WEBHOOK_TEST_DEPLOYMENTS
 export CLERK_WEBHOOK_TEST_BINARY=$CW_STATE/bin/clerk-webhook
+export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_BIN_DIR/clerk-sync
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors)
 
 cw_log "linting"

@@ -71,6 +71,24 @@ public final class PostgresConnection {
         }
     }
 
+    /// Runs SQL text that may hold several statements (simple query protocol, no parameters), such
+    /// as a migration file. Only for operator tooling: deliveries always use `execute(_:)`.
+    public func run(script: String) throws(DatabaseError) {
+        guard let result = PQexec(handle, script) else {
+            throw DatabaseError(
+                sqlState: nil, message: Self.trimmed(PQerrorMessage(handle)), connectionLost: !isHealthy)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = clerk_pq_sqlstate(result).map { String(cString: $0) }
+            throw DatabaseError(
+                sqlState: state, message: Self.trimmed(PQerrorMessage(handle)), connectionLost: !isHealthy)
+        }
+    }
+
     private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
         guard let message else { return "unknown libpq error" }
         var text = String(cString: message)
@@ -113,7 +131,7 @@ public final class PostgresExecutor: StatementExecutor {
 
 extension String {
     fileprivate func replacingNewlines() -> String {
-        String(map { $0 == "\n" ? " " : $0 })
+        String(map { $0 == "\n" || $0 == "\t" ? " " : $0 })
     }
 }
 

@@ -6,29 +6,8 @@ import Testing
 /// The release binary started by hand as a CGI program: the environment and stdin in, the
 /// response on stdout, one log line on stderr.
 @Suite struct CGIProcessTests {
-    struct Run {
-        var stdout: String
-        var stderr: String
-        var status: Int32
-    }
-
-    func run(_ environment: [String: String], stdin: [UInt8] = []) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.value("CLERK_WEBHOOK_TEST_BINARY"))
-        process.environment = environment
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin))
-        try input.fileHandleForWriting.close()
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Run(stdout: stdout, stderr: stderr, status: process.terminationStatus)
+    func run(_ environment: [String: String], stdin: [UInt8] = []) throws -> ProcessRun {
+        try ProcessRun(try TestEnvironment.value("CLERK_WEBHOOK_TEST_BINARY"), environment: environment, stdin: stdin)
     }
 
     @Test("a signed delivery on stdin is applied and answered on stdout")

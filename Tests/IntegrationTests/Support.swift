@@ -35,8 +35,9 @@ struct TestDatabase {
     let url: String
     let connection: PostgresConnection
 
-    init() throws {
-        let template = try TestEnvironment.value("CLERK_WEBHOOK_TEST_TEMPLATE")
+    /// - Parameter migrated: clone the migrated template (default) or start from an empty database.
+    init(migrated: Bool = true) throws {
+        let template = migrated ? try TestEnvironment.value("CLERK_WEBHOOK_TEST_TEMPLATE") : "template0"
         let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
         let name = "test_" + uniqueToken()
         try admin.execute(PlannedStatement(sql: #"CREATE DATABASE "\#(name)" TEMPLATE "\#(template)""#, parameters: []))
@@ -133,4 +134,46 @@ struct Deliverer {
         )
         .response
     }
+}
+
+/// A finished child process: its exit status and what it printed.
+struct ProcessRun {
+    var stdout: String
+    var stderr: String
+    var status: Int32
+
+    /// Runs `executable` to completion with exactly `environment`, feeding `stdin`.
+    init(_ executable: String, _ arguments: [String] = [], environment: [String: String], stdin: [UInt8] = []) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin))
+        try input.fileHandleForWriting.close()
+        // Drain stderr concurrently so a chatty child cannot block on a full pipe.
+        let errorData = LockedData()
+        let drain = Thread { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) }
+        drain.start()
+        stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        while !drain.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+        stderr = String(decoding: errorData.get(), as: UTF8.self)
+        status = process.terminationStatus
+    }
+}
+
+/// Data shared between two threads.
+final class LockedData: @unchecked Sendable {  // Every access holds `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+
+    func set(_ value: Data) { lock.withLock { data = value } }
+    func get() -> Data { lock.withLock { data } }
 }

@@ -14,6 +14,14 @@ public enum Statements {
     public static let recordRejection =
         "SELECT clerk_webhook.record_rejection($1, $2, $3, $4::integer, $5, $6)"
 
+    /// Re-applies a ledger entry (`clerk-sync replay`): the same function and rules, without the
+    /// duplicate check (a NULL svix id), so only the ordering, tombstone and email rules decide.
+    /// Parameter: the svix id.
+    public static let replayDelivery = """
+        SELECT clerk_webhook.apply_user_event(NULL, event_type, action, clerk_id, event_updated_at_ms, email, name)
+        FROM clerk_webhook.deliveries WHERE svix_id = $1
+        """
+
     /// A round trip that proves the database answers and the sync function is installed.
     public static let ping =
         "SELECT 'ok' WHERE to_regprocedure('clerk_webhook.apply_user_event(text,text,text,text,bigint,text,text)') IS NOT NULL"
@@ -74,4 +82,75 @@ public enum SyncOutcome: String, Equatable, Sendable {
     case duplicate
     /// Not a user event; recorded, no user change.
     case ignored
+}
+
+/// The SQL of `clerk-sync`'s operator commands (migrations, ledger listings, status).
+public enum AdminStatements {
+    /// Serializes concurrent `clerk-sync migrate` runs (session lock: use a direct connection).
+    public static let lockMigrations = "SELECT pg_advisory_lock(hashtext('clerk-sync migrate'))"
+    public static let unlockMigrations = "SELECT pg_advisory_unlock(hashtext('clerk-sync migrate'))"
+
+    /// Where `clerk-sync migrate` records what it applied.
+    public static let createMigrationsTable = """
+        CREATE SCHEMA IF NOT EXISTS clerk_webhook;
+        CREATE TABLE IF NOT EXISTS clerk_webhook.schema_migrations (
+            version text PRIMARY KEY,
+            name text NOT NULL,
+            checksum text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+
+    /// Applied migrations: version, name, checksum, applied_at; NULL rows when the table is missing.
+    public static let appliedMigrations = """
+        SELECT version, name, checksum, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS')
+        FROM clerk_webhook.schema_migrations ORDER BY version
+        """
+
+    /// Whether the migrations table exists ('t'/'f').
+    public static let migrationsTableExists =
+        "SELECT to_regclass('clerk_webhook.schema_migrations') IS NOT NULL"
+
+    /// Parameters: version, name, checksum.
+    public static let recordMigration =
+        "INSERT INTO clerk_webhook.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"
+
+    public static let begin = "BEGIN"
+    public static let commit = "COMMIT"
+    public static let rollback = "ROLLBACK"
+
+    /// Ledger entries newer than $1 seconds, newest first, at most $2.
+    public static let deliveriesSince = """
+        SELECT to_char(received_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS'), svix_id, event_type, clerk_id, outcome
+        FROM clerk_webhook.deliveries
+        WHERE received_at > now() - make_interval(secs => $1::double precision)
+        ORDER BY received_at DESC LIMIT $2::integer
+        """
+
+    /// Recorded failures newer than $1 seconds, newest first, at most $2.
+    public static let rejectionsSince = """
+        SELECT to_char(received_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS'), svix_id, coalesce(event_type, '-'),
+               coalesce(clerk_id, '-'), http_status::text, reason, coalesce(sqlstate, '-')
+        FROM clerk_webhook.rejections
+        WHERE received_at > now() - make_interval(secs => $1::double precision)
+        ORDER BY received_at DESC LIMIT $2::integer
+        """
+
+    /// Per outcome: deliveries in the last hour and the last day, plus recorded failures as
+    /// outcome 'rejected'.
+    public static let outcomeCounts = """
+        SELECT outcome,
+               count(*) FILTER (WHERE received_at > now() - interval '1 hour')::text,
+               count(*)::text
+        FROM (
+            SELECT outcome, received_at FROM clerk_webhook.deliveries WHERE received_at > now() - interval '1 day'
+            UNION ALL
+            SELECT 'rejected', received_at FROM clerk_webhook.rejections WHERE received_at > now() - interval '1 day'
+        ) recent
+        GROUP BY outcome ORDER BY outcome
+        """
+
+    /// Seconds since the newest ledger entry (NULL when the ledger is empty).
+    public static let newestDeliveryAge =
+        "SELECT floor(extract(epoch FROM now() - max(received_at)))::bigint::text FROM clerk_webhook.deliveries"
 }

@@ -1,0 +1,162 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+import Testing
+
+/// The release `clerk-sync` binary against real PostgreSQL databases (and, for `send`, the running
+/// CGI deployment): what an operator sees (output, exit status) and what it does to the database.
+@Suite struct ClerkSyncTests {
+    static let migrationsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("supabase/migrations").path
+
+    func clerkSync(_ arguments: [String], databaseURL: String? = nil, secret: String? = nil) throws -> ProcessRun {
+        var environment = ["PATH": "/usr/bin:/bin", "CLERK_SYNC_MIGRATIONS_DIR": Self.migrationsDirectory]
+        environment["DATABASE_URL"] = databaseURL
+        environment["CLERK_WEBHOOK_SIGNING_SECRET"] = secret
+        return try ProcessRun(
+            try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment)
+    }
+
+    @Test("migrate applies every file once, records it, and is current the second time")
+    func migrate() throws {
+        let database = try TestDatabase(migrated: false)
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.migrationsDirectory).filter {
+            $0.hasSuffix(".sql")
+        }
+        let first = try clerkSync(["migrate"], databaseURL: database.url)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("applied \(files.count) of \(files.count) migrations"))
+        let second = try clerkSync(["migrate"], databaseURL: database.url)
+        #expect(second.stdout.contains("migrations are current (\(files.count) applied)"))
+        let status = try clerkSync(["migrate", "--status"], databaseURL: database.url)
+        #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("applied ") }.count == files.count)
+        #expect(!status.stdout.contains("pending"))
+        #expect(try database.query("SELECT count(*) FROM clerk_webhook.schema_migrations") == [[String(files.count)]])
+        // The migrated database takes deliveries.
+        let webhook = try Deliverer(databaseURL: database.url)
+        #expect(webhook.deliver(ClerkPayload.user(id: "user_m", email: nil, updatedAt: 1)) == .accepted(.applied))
+    }
+
+    @Test("two migrate runs at once: both succeed, each file is applied once")
+    func concurrentMigrate() async throws {
+        let database = try TestDatabase(migrated: false)
+        let url = database.url
+        async let one = Task { try clerkSync(["migrate"], databaseURL: url) }.value
+        async let two = Task { try clerkSync(["migrate"], databaseURL: url) }.value
+        let runs = try await [one, two]
+        #expect(runs.map(\.status) == [0, 0], "\(runs.map(\.stderr))")
+        let counts = try database.query("SELECT count(*), count(DISTINCT version) FROM clerk_webhook.schema_migrations")
+        #expect(counts.first?[0] == counts.first?[1])
+    }
+
+    @Test("migrate --status lists pending files on an empty database")
+    func migrateStatusPending() throws {
+        let database = try TestDatabase(migrated: false)
+        let run = try clerkSync(["migrate", "--status"], databaseURL: database.url)
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("pending"))
+        #expect(!run.stdout.contains("applied "))
+    }
+
+    @Test("events lists the ledger; --failed lists signed deliveries that failed; no emails")
+    func events() throws {
+        let database = try TestDatabase()
+        let webhook = try Deliverer(databaseURL: database.url)
+        webhook.deliver(ClerkPayload.user(id: "user_ev", email: "ev@example.com", updatedAt: 1), id: "msg_ev_applied")
+        webhook.deliver(try repositoryFixture("session.created.json"), id: "msg_ev_ignored")
+        webhook.deliver(try repositoryFixture("malformed.missing-data-id.json"), id: "msg_ev_bad")
+        let listed = try clerkSync(["events", "--since", "1h"], databaseURL: database.url)
+        #expect(listed.status == 0)
+        #expect(listed.stdout.contains("msg_ev_applied  user.created  user_ev  applied"))
+        #expect(listed.stdout.contains("msg_ev_ignored  session.created"))
+        #expect(!listed.stdout.contains("ev@example.com"))
+        let failed = try clerkSync(["events", "--failed"], databaseURL: database.url)
+        #expect(failed.stdout.contains("msg_ev_bad"))
+        #expect(failed.stdout.contains("400"))
+        #expect(try clerkSync(["events", "--since", "soon"], databaseURL: database.url).status != 0)
+    }
+
+    @Test("replay re-applies a recorded delivery through the same rules")
+    func replay() throws {
+        let database = try TestDatabase()
+        let webhook = try Deliverer(databaseURL: database.url)
+        webhook.deliver(
+            ClerkPayload.user(id: "user_rp", email: "rp@example.com", first: "Re", updatedAt: 5), id: "msg_rp")
+        let unchanged = try clerkSync(["replay", "msg_rp"], databaseURL: database.url)
+        #expect(unchanged.stdout == "msg_rp: stale\n")
+        // The table loses the row (a restore from an older backup, say): replay brings it back.
+        try database.query("DELETE FROM public.users WHERE clerk_id = 'user_rp'")
+        let restored = try clerkSync(["replay", "msg_rp"], databaseURL: database.url)
+        #expect(restored.stdout == "msg_rp: applied\n")
+        #expect(try database.user("user_rp") == UserRow(email: "rp@example.com", name: "Re", clerkUpdatedAt: 5))
+        let missing = try clerkSync(["replay", "msg_nope"], databaseURL: database.url)
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("msg_nope: not in the ledger"))
+    }
+
+    @Test("status: ok on a healthy database, exit 1 when something needs attention")
+    func status() throws {
+        let database = try TestDatabase(migrated: false)
+        let unmigrated = try clerkSync(["status"], databaseURL: database.url)
+        #expect(unmigrated.status == 1)
+        #expect(unmigrated.stdout.contains("needs attention"))
+        #expect(try clerkSync(["migrate"], databaseURL: database.url).status == 0)
+        let webhook = try Deliverer(databaseURL: database.url)
+        webhook.deliver(ClerkPayload.user(id: "user_st", email: nil, updatedAt: 1))
+        let healthy = try clerkSync(["status"], databaseURL: database.url)
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+        #expect(healthy.stdout.contains("applied   1 / 1"))
+        #expect(healthy.stdout.contains("status: ok"))
+        webhook.deliver(Array("not json".utf8))
+        let failing = try clerkSync(["status"], databaseURL: database.url)
+        #expect(failing.status == 1)
+        #expect(failing.stdout.contains("1 signed deliveries failed in the last hour"))
+        let unreachable = try clerkSync(["status"], databaseURL: "postgresql:///x?host=/nonexistent")
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stdout.contains("database: unreachable"))
+    }
+
+    @Test("sign prints headers that verify; send posts them and prints the answer")
+    func signAndSend() throws {
+        let fixture = URL(fileURLWithPath: Self.migrationsDirectory).deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent("fixtures/user.created.phone-only.json").path
+        let signed = try clerkSync(["sign", fixture, "--id", "msg_sign"], secret: TestEnvironment.secret)
+        var headers: [String: String] = [:]
+        for line in signed.stdout.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            headers[parts[0]] = parts[1]
+        }
+        #expect(headers["svix-id"] == "msg_sign")
+        let verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "", crypto: OpenSSLCrypto())
+        let body = Array(try Data(contentsOf: URL(fileURLWithPath: fixture)))
+        try verifier.verify(
+            headers: WebhookHeaders(
+                id: headers["svix-id"], timestamp: headers["svix-timestamp"], signature: headers["svix-signature"]),
+            body: body, now: Int64(Date().timeIntervalSince1970))
+
+        let cgi = try #require(Deployment.all.first { $0.mode == "cgi" })
+        let sent = try clerkSync(["send", fixture, "--url", cgi.url], secret: TestEnvironment.secret)
+        #expect(sent.status == 0)
+        #expect(sent.stdout.hasPrefix("200 {\"ok\":true"))
+        let refused = try clerkSync(
+            ["send", fixture, "--url", cgi.url], secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
+        #expect(refused.status == 1)
+        #expect(refused.stdout.hasPrefix("401 "))
+    }
+
+    @Test("every command has --help with an example; errors are one line and a non-zero exit")
+    func help() throws {
+        for command in ["sign", "send", "migrate", "events", "replay", "status"] {
+            let run = try clerkSync([command, "--help"])
+            #expect(run.status == 0)
+            #expect(run.stdout.contains("Example"), "\(command) --help has no example")
+        }
+        let failure = try clerkSync(["sign", "/nonexistent.json"], secret: TestEnvironment.secret)
+        #expect(failure.status != 0)
+        #expect(failure.stderr.contains("cannot read /nonexistent.json"))
+        let noDatabase = try clerkSync(["events"], databaseURL: "postgresql:///x?host=/nonexistent")
+        #expect(noDatabase.status != 0)
+        #expect(noDatabase.stderr.split(separator: "\n").count <= 2)
+    }
+}

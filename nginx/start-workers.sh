@@ -3,6 +3,7 @@
 # stays in the foreground (for systemd, containers and the tests; stop it with SIGTERM). The
 # workers inherit this environment: CLERK_WEBHOOK_SIGNING_SECRET (or ..._FILE), DATABASE_URL (or
 # ..._FILE), CLERK_WEBHOOK_LOG_LEVEL. Nothing secret is ever written into nginx's configuration.
+# Each delivery's JSON log line comes out on this script's stderr (journald, docker logs).
 #
 #   nginx/start-workers.sh MODE SOCKET BINARY [WORKERS]
 #
@@ -26,8 +27,8 @@ workers=${4:-4}
 rm -f "$socket"
 case $mode in
     cgi)
-        # -f: the CGI's stderr (one JSON log line per delivery) goes to nginx's error log.
-        exec /usr/sbin/fcgiwrap -f -c "$workers" -s "unix:$socket"
+        # Without -f, fcgiwrap passes each CGI's stderr (its JSON log line) on to its own stderr.
+        exec /usr/sbin/fcgiwrap -c "$workers" -s "unix:$socket"
         ;;
     warm | persistent)
         if [[ $mode == warm ]]; then
@@ -40,8 +41,11 @@ case $mode in
         # within the timeout (default 10 s) as a failed start and gives its slot up after 3 of them,
         # but a warm worker is meant to exit right after its one request. On SIGTERM multiwatch
         # sends the workers SIGUSR1, which libfcgi treats as "finish the request, then exit".
+        # multiwatch reports every replaced worker on the same stderr as the workers' log lines;
+        # drop those routine notices and keep everything else.
         exec /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- \
-            /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary"
+            /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary" \
+            2> >(grep --line-buffered -v '^Child\[[0-9]*\] died, respawn$' >&2)
         ;;
     *)
         echo "start-workers.sh: unknown mode '$mode' (cgi, warm or persistent)" >&2

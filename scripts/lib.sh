@@ -12,39 +12,15 @@ CW_PIDS=()
 
 cw_log() { printf '==> %s\n' "$*" >&2; }
 
-# Installs the Debian packages the build, the stack and the tests need, if any is missing.
+# Installs every Debian package the build, the deployments and the tests need, if any is missing.
 cw_install_packages() {
-    local -A wanted=(
-        [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
-        [/usr/bin/psql]=postgresql-client-15
-        [/usr/include/postgresql/libpq-fe.h]=libpq-dev
-        [/usr/include/openssl/sha.h]=libssl-dev
-        [/usr/include/fcgiapp.h]=libfcgi-dev
-        [/usr/bin/pkg-config]=pkg-config
-        [/usr/sbin/nginx]=nginx-light
-        [/usr/sbin/fcgiwrap]=fcgiwrap
-        [/usr/bin/spawn-fcgi]=spawn-fcgi
-        [/usr/bin/multiwatch]=multiwatch
-        [/usr/bin/curl]=curl
-        [/usr/bin/setpriv]=util-linux
-    )
-    local missing=() path
-    for path in "${!wanted[@]}"; do
-        [[ -e $path ]] || missing+=("${wanted[$path]}")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    cw_log "installing Debian packages: ${missing[*]}"
-    local sudo=()
-    [[ $EUID -ne 0 ]] && sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    "$CW_ROOT/scripts/install-packages.sh" build runtime test
 }
 
-# Builds the release binaries (static Swift runtime: fast start, no toolchain needed at run time).
+# Builds the release binaries (the same script the Dockerfile runs); sets CW_BIN_DIR.
 cw_build() {
     cw_log "building release binaries"
-    (cd "$CW_ROOT" && swift build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors)
-    CW_BIN_DIR=$(cd "$CW_ROOT" && swift build -c release --static-swift-stdlib --show-bin-path)
+    CW_BIN_DIR=$("$CW_ROOT/scripts/build.sh")
 }
 
 # Creates the state directory and arranges for everything to be stopped on exit.
@@ -74,10 +50,15 @@ cw_spawn() {
     local name=$1
     shift
     local as_user=()
-    [[ $EUID -eq 0 ]] && as_user=(setpriv --reuid="$CW_RUN_USER" --regid="$CW_RUN_USER" --init-groups --)
+    # The log file belongs to the stack's user, so the command can reopen /dev/stderr as containers do.
+    : >"$CW_STATE/$name.out"
+    if [[ $EUID -eq 0 ]]; then
+        as_user=(setpriv --reuid="$CW_RUN_USER" --regid="$CW_RUN_USER" --init-groups --)
+        chown "$CW_RUN_USER:" "$CW_STATE/$name.out"
+    fi
     # A background job of a script is not a group leader, so setsid (and setpriv) exec in place: $! is
     # the command itself, and its process group holds everything it forks.
-    setsid "${as_user[@]}" "$@" >"$CW_STATE/$name.out" 2>&1 &
+    setsid "${as_user[@]}" "$@" >>"$CW_STATE/$name.out" 2>&1 &
     CW_PIDS+=("$!")
 }
 
@@ -147,38 +128,74 @@ cw_apply_migrations() {
     done
 }
 
+# Copies what the container image holds into $CW_STATE, in the image's layout (Dockerfile):
+# binaries in bin/, nginx/ and the migrations in share/. The stack's account can read them there
+# wherever the checkout lives.
+cw_stage_files() {
+    mkdir -p "$CW_STATE/bin" "$CW_STATE/share/nginx" "$CW_STATE/share/migrations"
+    cp "$CW_BIN_DIR/clerk-webhook" "$CW_BIN_DIR/clerk-sync" "$CW_ROOT/scripts/container-start.sh" "$CW_STATE/bin/"
+    cp "$CW_ROOT"/nginx/* "$CW_STATE/share/nginx/"
+    cp "$CW_ROOT"/supabase/migrations/*.sql "$CW_STATE/share/migrations/"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/bin" "$CW_STATE/share"
+    return 0
+}
+
+# Waits until $1 answers HTTP at all (any status); $2 names what is starting.
+cw_wait_for() {
+    local waited=0
+    until curl -s -o /dev/null "$1"; do
+        sleep 0.1
+        if ((++waited > 300)); then
+            cat "$CW_STATE"/*.out >&2 || true
+            echo "$2 did not start" >&2
+            return 1
+        fi
+    done
+}
+
 # Starts one deployment of nginx/ (MODE: cgi, warm or persistent) with its workers and nginx on a
 # free 127.0.0.1 port. $2: the DATABASE_URL the webhook uses; $3: the signing secret.
-# Sets CW_URL (the webhook URL) and CW_NGINX_LOG (where the webhook's log lines land).
+# Sets CW_URL (the webhook URL) and CW_WEBHOOK_LOG (where the webhook's log lines land).
 cw_start_web() {
-    local mode=$1 database_url=$2 secret=$3 port prefix
+    local mode=$1 database_url=$2 secret=$3 port prefix share=$CW_STATE/share
     port=$(cw_free_port)
     prefix=$CW_STATE/$mode
-    mkdir -p "$prefix/temp" "$CW_STATE/bin"
-    [[ -x $CW_STATE/bin/clerk-webhook ]] || cp "$CW_BIN_DIR/clerk-webhook" "$CW_STATE/bin/clerk-webhook"
-    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/clerk-webhook.conf.in" LISTEN="127.0.0.1:$port" \
+    mkdir -p "$prefix/temp"
+    "$share/nginx/render.sh" "$share/nginx/clerk-webhook.conf.in" LISTEN="127.0.0.1:$port" \
         BINARY="$CW_STATE/bin/clerk-webhook" FCGI_SOCKET="$prefix/workers.sock" >"$prefix/site.conf"
-    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/standalone.conf.in" PREFIX="$prefix" \
-        SITE="$prefix/site.conf" >"$prefix/nginx.conf"
-    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix" "$CW_STATE/bin"
+    "$share/nginx/render.sh" "$share/nginx/standalone.conf.in" PREFIX="$prefix" SITE="$prefix/site.conf" \
+        ERROR_LOG="$prefix/error.log" ACCESS_LOG="$prefix/access.log" >"$prefix/nginx.conf"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix"
 
     cw_log "starting the $mode deployment on 127.0.0.1:$port"
     # The workers' environment carries the configuration; nginx.conf never does.
     cw_spawn "$mode-workers" env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
-        DATABASE_URL="$database_url" "$CW_ROOT/nginx/start-workers.sh" "$mode" "$prefix/workers.sock" \
+        DATABASE_URL="$database_url" "$share/nginx/start-workers.sh" "$mode" "$prefix/workers.sock" \
         "$CW_STATE/bin/clerk-webhook" 4
     cw_spawn "$mode-nginx" /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
-    local waited=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port/" && [[ -S $prefix/workers.sock ]]; do
-        sleep 0.1
-        if ((++waited > 100)); then
-            cat "$CW_STATE/$mode"-*.out "$prefix/error.log" >&2 || true
-            echo "the $mode deployment did not start" >&2
-            return 1
-        fi
-    done
+    cw_wait_for "http://127.0.0.1:$port/" "the $mode deployment"
+    until [[ -S $prefix/workers.sock ]]; do sleep 0.1; done
     CW_URL="http://127.0.0.1:$port/functions/v1/clerk-webhook"
-    CW_NGINX_LOG=$prefix/error.log
+    CW_WEBHOOK_LOG=$CW_STATE/$mode-workers.out
+}
+
+# Runs the container's entry point the way the image does (warm mode, migrations on start), with
+# the image's paths under $CW_STATE. $1: DATABASE_URL; $2: the signing secret. Sets CW_URL and
+# CW_WEBHOOK_LOG.
+cw_start_container_entrypoint() {
+    local database_url=$1 secret=$2 port
+    port=$(cw_free_port)
+    mkdir -p "$CW_STATE/container"
+    [[ $EUID -eq 0 ]] && chown "$CW_RUN_USER:" "$CW_STATE/container"
+    cw_log "starting scripts/container-start.sh (the Dockerfile's CMD) on 127.0.0.1:$port"
+    cw_spawn container env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
+        DATABASE_URL="$database_url" CLERK_WEBHOOK_MODE=warm CLERK_WEBHOOK_LISTEN="127.0.0.1:$port" \
+        CLERK_WEBHOOK_MIGRATE_ON_START=1 CLERK_WEBHOOK_STATE_DIR="$CW_STATE/container" \
+        CLERK_WEBHOOK_BIN_DIR="$CW_STATE/bin" CLERK_WEBHOOK_SHARE_DIR="$CW_STATE/share" \
+        "$CW_STATE/bin/container-start.sh"
+    cw_wait_for "http://127.0.0.1:$port/" "the container entry point"
+    CW_URL="http://127.0.0.1:$port/functions/v1/clerk-webhook"
+    CW_WEBHOOK_LOG=$CW_STATE/container.out
 }
 
 # A fresh random signing secret in Clerk's format.

@@ -16,6 +16,7 @@ cw_create_database clerk_webhook
 database_url=$(cw_database_url clerk_webhook)
 cw_apply_migrations "$database_url"
 secret=$(cw_new_secret)
+cw_stage_files
 cw_start_web "$mode" "$database_url" "$secret"
 
 cat <<TEXT
@@ -23,7 +24,7 @@ cat <<TEXT
 clerk-webhook ($mode mode) is at $CW_URL
 health                         $CW_URL/health
 database                       psql '$database_url'
-logs (one JSON line each)      $CW_NGINX_LOG
+logs (one JSON line each)      $CW_WEBHOOK_LOG
 signing secret                 $secret
 
 Send a signed user.created (signatures expire after 5 minutes; re-run the sign command for a new one):

@@ -22,11 +22,15 @@ cw_apply_migrations "$template_url"
 cw_create_database clerk_webhook_e2e clerk_webhook_template
 # The public Svix test-vector secret: the tests sign with it.
 test_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+cw_stage_files
 deployments=()
 for mode in cgi warm persistent; do
     cw_start_web "$mode" "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
-    deployments+=("$mode $CW_URL $CW_NGINX_LOG")
+    deployments+=("$mode $CW_URL $CW_WEBHOOK_LOG")
 done
+# The Dockerfile's entry point, run as the image runs it: the same end-to-end tests go through it.
+cw_start_container_entrypoint "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
+deployments+=("container $CW_URL $CW_WEBHOOK_LOG")
 
 cw_log "running swift test"
 export CLERK_WEBHOOK_TEST_PGHOST=$CW_STATE
@@ -36,7 +40,7 @@ export CLERK_WEBHOOK_TEST_E2E_DATABASE=clerk_webhook_e2e
 CLERK_WEBHOOK_TEST_DEPLOYMENTS=$(IFS=';' && echo "${deployments[*]}")
 export CLERK_WEBHOOK_TEST_DEPLOYMENTS
 export CLERK_WEBHOOK_TEST_BINARY=$CW_STATE/bin/clerk-webhook
-export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_BIN_DIR/clerk-sync
+export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_STATE/bin/clerk-sync
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors)
 
 cw_log "linting"

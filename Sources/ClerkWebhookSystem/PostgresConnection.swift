@@ -32,6 +32,9 @@ public final class PostgresConnection {
             PQfinish(connection)
             throw DatabaseError(sqlState: nil, message: message, connectionLost: true)
         }
+        // libpq prints server notices ("relation already exists, skipping") to stderr by default;
+        // they are not errors, and the webhook's stderr carries only its JSON log lines.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

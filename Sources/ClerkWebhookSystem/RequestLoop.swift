@@ -22,18 +22,15 @@ public struct RequestLoop {
     /// (`FCGX_Accept_r` does not fall back to CGI by itself; it fails with ENOTSOCK.)
     public static var isCGI: Bool { FCGX_IsCGI() != 0 }
 
-    /// Handles exactly one CGI request; the log line goes to stderr.
+    /// Handles exactly one CGI request.
     public func serveCGI() {
         let response = serve(
             parameter: { name in getenv(name).map { String(cString: $0) } },
-            readBody: { count in Self.readStandardInput(count) },
-            log: { ProcessEnvironment.write($0, to: 2) })
+            readBody: { count in Self.readStandardInput(count) })
         ProcessEnvironment.write(response.cgiText, to: 1)
     }
 
-    /// Accepts FastCGI requests on fd 0 until `maximumRequests` have been served. Log lines go to
-    /// the request's FastCGI stderr stream, which nginx writes to its error log (spawn-fcgi points
-    /// the process's own stderr at /dev/null).
+    /// Accepts FastCGI requests on fd 0 until `maximumRequests` have been served.
     public func serveFastCGI(maximumRequests: Int?) -> Int32 {
         guard FCGX_Init() == 0 else { return 1 }
         var request = FCGX_Request()
@@ -46,8 +43,7 @@ public struct RequestLoop {
             let envp = request.envp
             let response = serve(
                 parameter: { name in FCGX_GetParam(name, envp).map { String(cString: $0) } },
-                readBody: { [input = request.in] count in Self.read(count, from: input) },
-                log: { [errors = request.err] line in Self.write(line, to: errors) })
+                readBody: { [input = request.in] count in Self.read(count, from: input) })
             Self.write(response.cgiText, to: request.out)
             FCGX_Finish_r(&request)
             served += 1
@@ -55,9 +51,9 @@ public struct RequestLoop {
         return 0
     }
 
-    private func serve(
-        parameter: (String) -> String?, readBody: (Int) -> [UInt8], log: (String) -> Void
-    ) -> WebhookResponse {
+    // Every request, whatever the mode, writes its one log line to the process's stderr: fcgiwrap
+    // and the process managers pass it on to journald, `docker logs` or a file.
+    private func serve(parameter: (String) -> String?, readBody: (Int) -> [UInt8]) -> WebhookResponse {
         let started = ProcessEnvironment.monotonicMicros()
         let delivery: WebhookHandler.Delivery
         switch Route(parameter: parameter) {
@@ -72,7 +68,7 @@ public struct RequestLoop {
         let elapsed = (ProcessEnvironment.monotonicMicros() - started + 500) / 1000
         let line = delivery.logLine(durationMillis: elapsed)
         if line.level >= logLevel, logLevel != .off {
-            log(line.rendered(unixMillis: ProcessEnvironment.unixMillis()))
+            ProcessEnvironment.write(line.rendered(unixMillis: ProcessEnvironment.unixMillis()), to: 2)
         }
         return delivery.response
     }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The container's entry point (Dockerfile CMD), also run by scripts/test.sh outside a container:
+# renders nginx's configuration, optionally applies the migrations, starts the workers of one
+# deployment mode and nginx, and stays in the foreground until SIGTERM, when it stops both.
+# Configuration only through the environment:
+#   CLERK_WEBHOOK_SIGNING_SECRET[_FILE], DATABASE_URL[_FILE]   as for the binary (README)
+#   CLERK_WEBHOOK_MODE            cgi | warm | persistent (default warm)
+#   CLERK_WEBHOOK_WORKERS         worker processes (default 4)
+#   CLERK_WEBHOOK_LISTEN          nginx listen address (default 8080)
+#   CLERK_WEBHOOK_MIGRATE_ON_START=1   run `clerk-sync migrate` first (needs a direct connection)
+#   CLERK_WEBHOOK_STATE_DIR, CLERK_WEBHOOK_BIN_DIR, CLERK_WEBHOOK_SHARE_DIR   paths (defaults suit the image)
+# Logs: one JSON line per delivery on stderr, nginx's errors on stderr, its access log on stdout.
+set -euo pipefail
+
+mode=${CLERK_WEBHOOK_MODE:-warm}
+workers=${CLERK_WEBHOOK_WORKERS:-4}
+listen=${CLERK_WEBHOOK_LISTEN:-8080}
+state=${CLERK_WEBHOOK_STATE_DIR:-/tmp/clerk-webhook}
+bin=${CLERK_WEBHOOK_BIN_DIR:-/usr/local/bin}
+share=${CLERK_WEBHOOK_SHARE_DIR:-/usr/share/clerk-webhook}
+
+case $mode in
+    cgi | warm | persistent) ;;
+    *)
+        echo "container-start.sh: CLERK_WEBHOOK_MODE must be cgi, warm or persistent, not '$mode'" >&2
+        exit 2
+        ;;
+esac
+
+if [[ ${CLERK_WEBHOOK_MIGRATE_ON_START:-0} == 1 ]]; then
+    CLERK_SYNC_MIGRATIONS_DIR=${CLERK_SYNC_MIGRATIONS_DIR:-$share/migrations} "$bin/clerk-sync" migrate >&2
+fi
+
+mkdir -p "$state/temp"
+"$share/nginx/render.sh" "$share/nginx/clerk-webhook.conf.in" LISTEN="$listen" \
+    BINARY="$bin/clerk-webhook" FCGI_SOCKET="$state/workers.sock" >"$state/site.conf"
+"$share/nginx/render.sh" "$share/nginx/standalone.conf.in" PREFIX="$state" SITE="$state/site.conf" \
+    ERROR_LOG=/dev/stderr ACCESS_LOG=/dev/stdout >"$state/nginx.conf"
+
+"$share/nginx/start-workers.sh" "$mode" "$state/workers.sock" "$bin/clerk-webhook" "$workers" &
+workers_pid=$!
+/usr/sbin/nginx -p "$state" -c "$state/nginx.conf" -e /dev/stderr &
+nginx_pid=$!
+
+stop() {
+    kill -TERM "$nginx_pid" "$workers_pid" 2>/dev/null || true
+    wait "$nginx_pid" "$workers_pid" 2>/dev/null || true
+}
+trap 'stop; exit 0' TERM INT
+echo "clerk-webhook ($mode mode, $workers workers) listening on $listen" >&2
+# Whichever stops first takes the other down, so the container restarts as a whole.
+wait -n "$nginx_pid" "$workers_pid" || true
+stop
+exit 1

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages one or more roles need, skipping those already installed.
+# The Dockerfile and scripts/lib.sh (so CI) both call this, so CI exercises every list.
+#   scripts/install-packages.sh build|runtime|test...
+#     build    headers and tools to compile (the Swift toolchain itself is not a Debian package)
+#     runtime  what the deployed binaries and the three nginx deployments need
+#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, shellcheck
+set -euo pipefail
+
+declare -A roles=(
+    [build]="libpq-dev libssl-dev libfcgi-dev pkg-config"
+    [runtime]="libpq5 libssl3 libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
+    [test]="postgresql-15 postgresql-client-15 shellcheck python3 util-linux passwd"
+)
+
+if [[ $# -eq 0 ]]; then
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+    exit 2
+fi
+wanted=()
+for role in "$@"; do
+    [[ -n ${roles[$role]:-} ]] || { echo "install-packages.sh: unknown role '$role'" >&2; exit 2; }
+    read -ra packages <<<"${roles[$role]}"
+    wanted+=("${packages[@]}")
+done
+
+missing=()
+for package in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$package")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "==> installing Debian packages: ${missing[*]}" >&2
+sudo=()
+[[ $EUID -ne 0 ]] && sudo=(sudo)
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

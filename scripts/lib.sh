@@ -62,14 +62,15 @@ cw_spawn() {
     CW_PIDS+=("$!")
 }
 
-cw_stop_all() {
+# Stops the process groups led by the given PIDs: TERM to each leader first, so process managers
+# shut their workers down gracefully (a TERM to the whole group races multiwatch into respawning
+# workers); then TERM to the group, then KILL.
+cw_stop_groups() {
     local pid tries
-    # TERM to each leader first, so process managers shut their workers down gracefully (a TERM to
-    # the whole group races multiwatch into respawning workers); then the group, then KILL.
-    for pid in "${CW_PIDS[@]}"; do
+    for pid in "$@"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
-    for pid in "${CW_PIDS[@]}"; do
+    for pid in "$@"; do
         for tries in {1..30}; do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
@@ -82,6 +83,10 @@ cw_stop_all() {
         kill -KILL -- "-$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+}
+
+cw_stop_all() {
+    cw_stop_groups "${CW_PIDS[@]}"
     if [[ -n ${CW_PG_PID:-} ]]; then
         kill -INT "$CW_PG_PID" 2>/dev/null || true
         while kill -0 "$CW_PG_PID" 2>/dev/null; do sleep 0.1; done
@@ -134,7 +139,7 @@ cw_apply_migrations() {
 cw_stage_files() {
     mkdir -p "$CW_STATE/bin" "$CW_STATE/share/nginx" "$CW_STATE/share/migrations"
     cp "$CW_BIN_DIR/clerk-webhook" "$CW_BIN_DIR/clerk-sync" "$CW_ROOT/scripts/container-start.sh" "$CW_STATE/bin/"
-    cp "$CW_ROOT"/nginx/* "$CW_STATE/share/nginx/"
+    cp -r "$CW_ROOT"/nginx/* "$CW_STATE/share/nginx/"
     cp "$CW_ROOT"/supabase/migrations/*.sql "$CW_STATE/share/migrations/"
     [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/bin" "$CW_STATE/share"
     return 0
@@ -154,29 +159,34 @@ cw_wait_for() {
 }
 
 # Starts one deployment of nginx/ (MODE: cgi, warm or persistent) with its workers and nginx on a
-# free 127.0.0.1 port. $2: the DATABASE_URL the webhook uses; $3: the signing secret.
-# Sets CW_URL (the webhook URL) and CW_WEBHOOK_LOG (where the webhook's log lines land).
+# free 127.0.0.1 port. $2: the DATABASE_URL the webhook uses; $3: the signing secret; $4: a name
+# for its directory and logs (default: MODE); $5: the program to run (default: clerk-webhook).
+# Sets CW_URL (the webhook URL), CW_WEBHOOK_LOG (where the webhook's log lines land) and
+# CW_WEB_PIDS (to stop just this deployment with cw_stop_groups).
 cw_start_web() {
-    local mode=$1 database_url=$2 secret=$3 port prefix share=$CW_STATE/share
+    local mode=$1 database_url=$2 secret=$3 name=${4:-$1} binary=${5:-$CW_STATE/bin/clerk-webhook}
+    local port prefix share=$CW_STATE/share
     port=$(cw_free_port)
-    prefix=$CW_STATE/$mode
+    prefix=$CW_STATE/$name
     mkdir -p "$prefix/temp"
     "$share/nginx/render.sh" "$share/nginx/clerk-webhook.conf.in" LISTEN="127.0.0.1:$port" \
-        BINARY="$CW_STATE/bin/clerk-webhook" FCGI_SOCKET="$prefix/workers.sock" >"$prefix/site.conf"
+        BINARY="$binary" FCGI_SOCKET="$prefix/workers.sock" >"$prefix/site.conf"
     "$share/nginx/render.sh" "$share/nginx/standalone.conf.in" PREFIX="$prefix" SITE="$prefix/site.conf" \
         ERROR_LOG="$prefix/error.log" ACCESS_LOG="$prefix/access.log" >"$prefix/nginx.conf"
     [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix"
 
-    cw_log "starting the $mode deployment on 127.0.0.1:$port"
+    cw_log "starting the $name deployment ($mode) on 127.0.0.1:$port"
     # The workers' environment carries the configuration; nginx.conf never does.
-    cw_spawn "$mode-workers" env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
+    cw_spawn "$name-workers" env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" \
         DATABASE_URL="$database_url" "$share/nginx/start-workers.sh" "$mode" "$prefix/workers.sock" \
-        "$CW_STATE/bin/clerk-webhook" 4
-    cw_spawn "$mode-nginx" /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
-    cw_wait_for "http://127.0.0.1:$port/" "the $mode deployment"
+        "$binary" "${CW_WORKERS:-4}"
+    CW_WEB_PIDS=("${CW_PIDS[-1]}")
+    cw_spawn "$name-nginx" /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
+    CW_WEB_PIDS+=("${CW_PIDS[-1]}")
+    cw_wait_for "http://127.0.0.1:$port/" "the $name deployment"
     until [[ -S $prefix/workers.sock ]]; do sleep 0.1; done
     CW_URL="http://127.0.0.1:$port/functions/v1/clerk-webhook"
-    CW_WEBHOOK_LOG=$CW_STATE/$mode-workers.out
+    CW_WEBHOOK_LOG=$CW_STATE/$name-workers.out
 }
 
 # Runs the container's entry point the way the image does (warm mode, migrations on start), with

@@ -44,6 +44,6 @@ export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_STATE/bin/clerk-sync
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors)
 
 cw_log "linting"
-shellcheck "$CW_ROOT"/scripts/*.sh "$CW_ROOT"/nginx/*.sh "$CW_ROOT"/.ci/run
+(cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh .ci/run)
 (cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)
 cw_log "all tests passed"

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The benchmark, one command: clerk-webhook in each deployment mode, directly against PostgreSQL
+# (fsync on) and through PgBouncer in transaction mode, beside the floor of its shape (trivial C
+# CGI and FastCGI programs) and the usual alternative (Python + svix + psycopg, as CGI and under
+# gunicorn), all behind the same nginx on 127.0.0.1, driven by wrk at a fixed concurrency with
+# freshly signed user.created deliveries for new users. Prints one table and writes bench/RESULTS.md.
+#   bench/run.sh [SECONDS per run, default 5]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/../scripts/lib.sh"
+
+seconds=${1:-5}
+connections=4
+threads=2
+secret=$(cw_new_secret)
+results=()
+
+"$CW_ROOT/scripts/install-packages.sh" build runtime test bench
+cw_build
+cw_setup_state
+cw_stage_files
+cw_start_postgres
+cw_create_database bench
+direct_url=$(cw_database_url bench)
+cw_apply_migrations "$direct_url"
+
+cw_log "starting PgBouncer (transaction pooling) on a Unix socket"
+mkdir -p "$CW_STATE/pgbouncer"
+printf '"postgres" ""\n' >"$CW_STATE/pgbouncer/users.txt"
+cat >"$CW_STATE/pgbouncer/pgbouncer.ini" <<INI
+[databases]
+bench = host=$CW_STATE dbname=bench user=postgres
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $CW_STATE/pgbouncer
+auth_type = trust
+auth_file = $CW_STATE/pgbouncer/users.txt
+pool_mode = transaction
+default_pool_size = 8
+max_client_conn = 1000
+logfile = $CW_STATE/pgbouncer/pgbouncer.log
+INI
+[[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/pgbouncer"
+cw_spawn pgbouncer /usr/sbin/pgbouncer "$CW_STATE/pgbouncer/pgbouncer.ini"
+until [[ -S $CW_STATE/pgbouncer/.s.PGSQL.6432 ]]; do sleep 0.1; done
+pooled_url="postgresql:///bench?host=$CW_STATE/pgbouncer&port=6432&user=postgres"
+
+cw_log "building the floor programs and the Python alternative"
+mkdir -p "$CW_STATE/floor"
+gcc -O2 -o "$CW_STATE/floor/cgi" "$CW_ROOT/bench/floor/cgi.c"
+gcc -O2 -o "$CW_STATE/floor/fastcgi" "$CW_ROOT/bench/floor/fastcgi.c" -lfcgi
+venv=$CW_ROOT/.local/bench-venv
+if [[ ! -x $venv/bin/gunicorn ]]; then
+    # Debian's interpreter: the workers run as an unprivileged account that must be able to use it.
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q svix 'psycopg[binary]' gunicorn
+fi
+sed "1s|.*|#!$venv/bin/python3|" "$CW_ROOT/bench/python/webhook.py" >"$CW_STATE/floor/webhook.py"
+chmod 755 "$CW_STATE/floor/webhook.py" "$CW_STATE/floor/cgi" "$CW_STATE/floor/fastcgi"
+chmod -R a+rX "$venv"
+[[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/floor"
+
+rows() { cw_psql "$direct_url" -tA -c "SELECT count(*) FROM public.users"; }
+
+# $1 requests to sign now (signatures expire after 5 minutes) for run $2.
+make_requests() {
+    python3 "$CW_ROOT/bench/make_requests.py" "$1" "$secret" "$2" >"$CW_STATE/requests.tsv"
+    chmod a+r "$CW_STATE/requests.tsv"
+}
+
+# Drives CW_URL with wrk: $1 connections, $2 threads, $3 seconds. Sets RPS P50 P99 OK (2xx count).
+drive() {
+    local output
+    output=$(REQUESTS_FILE="$CW_STATE/requests.tsv" WRK_THREADS=$2 \
+        wrk -c "$1" -t "$2" -d "${3}s" --latency -s "$CW_ROOT/bench/wrk.lua" "$CW_URL")
+    local total non2xx duration
+    total=$(awk '/requests in/ {print $1}' <<<"$output")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$output")
+    duration=$(awk '/requests in/ {sub(/s,/, "", $4); print $4}' <<<"$output")
+    # Only 2xx answers count: a setup that fails fast must not look fast.
+    OK=$((total - ${non2xx:-0}))
+    RPS=$(awk -v n="$OK" -v d="$duration" 'BEGIN {printf "%.1f", n / d}')
+    P50=$(awk '$1 == "50%" {print $2}' <<<"$output")
+    P99=$(awk '$1 == "99%" {print $2}' <<<"$output")
+}
+
+# Runs CGI program $1 once by hand with the first request of requests.tsv (DATABASE_URL $2) under
+# GNU time; prints its peak RSS in kB.
+run_once_measured() {
+    local id timestamp signature body
+    IFS=$'\t' read -r id timestamp signature body <"$CW_STATE/requests.tsv"
+    printf '%s' "$body" | env -i PATH=/usr/bin:/bin GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST \
+        CONTENT_LENGTH="${#body}" HTTP_SVIX_ID="$id" HTTP_SVIX_TIMESTAMP="$timestamp" \
+        HTTP_SVIX_SIGNATURE="$signature" CLERK_WEBHOOK_SIGNING_SECRET="$secret" DATABASE_URL="$2" \
+        CLERK_WEBHOOK_LOG_LEVEL=off /usr/bin/time -f '%M' -o "$CW_STATE/rss.txt" "$1" >"$CW_STATE/rss.out"
+    grep -q '^Status: 200' "$CW_STATE/rss.out" || { echo "$1 did not answer 200 when measured" >&2; return 1; }
+    cat "$CW_STATE/rss.txt"
+}
+
+# Starts gunicorn (2 workers, like the 2 cores) behind the same nginx, proxying; sets CW_URL and
+# CW_WEB_PIDS like cw_start_web.
+start_gunicorn() {
+    local prefix=$CW_STATE/gunicorn port
+    port=$(cw_free_port)
+    mkdir -p "$prefix/temp"
+    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/bench/nginx-proxy.conf.in" LISTEN="127.0.0.1:$port" \
+        SOCKET="$prefix/gunicorn.sock" >"$prefix/site.conf"
+    "$CW_ROOT/nginx/render.sh" "$CW_ROOT/nginx/standalone.conf.in" PREFIX="$prefix" SITE="$prefix/site.conf" \
+        ERROR_LOG="$prefix/error.log" ACCESS_LOG=off >"$prefix/nginx.conf"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix"
+    cw_spawn gunicorn env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" DATABASE_URL="$1" \
+        "$venv/bin/gunicorn" --chdir "$CW_STATE/floor" -w 2 -b "unix:$prefix/gunicorn.sock" webhook:app
+    CW_WEB_PIDS=("${CW_PIDS[-1]}")
+    cw_spawn gunicorn-nginx /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
+    CW_WEB_PIDS+=("${CW_PIDS[-1]}")
+    cw_wait_for "http://127.0.0.1:$port/" "gunicorn"
+    CW_URL="http://127.0.0.1:$port/functions/v1/clerk-webhook"
+}
+
+# One row: $1 label, $2 mode, $3 DATABASE_URL (or "-"), $4 program, $5 requests to generate,
+# $6 "serial" to measure a one-connection p50 too, $7 how peak RSS is measured (cgi|resident|-).
+scenario() {
+    local label=$1 mode=$2 url=$3 program=$4 count=$5 serial=$6 rss_kind=$7 name
+    name=$(tr -c 'a-z0-9\n' '-' <<<"$label" | tr -s '-')
+    make_requests "$count" "$name"
+    if [[ $mode == gunicorn ]]; then
+        start_gunicorn "$url"
+    else
+        cw_start_web "$mode" "$url" "$secret" "$name" "$program"
+    fi
+    local before after serial_p50=- rss=-
+    before=$(rows)
+    drive "$connections" "$threads" "$seconds"
+    if [[ $serial == serial ]]; then
+        local rps=$RPS p50=$P50 p99=$P99 ok=$OK
+        make_requests 20000 "$name-serial"
+        drive 1 1 3
+        serial_p50=$P50
+        RPS=$rps P50=$p50 P99=$p99 OK=$((ok + OK))
+    fi
+    after=$(rows)
+    case $rss_kind in
+        cgi)
+            # GNU time's own footprint is tiny, so its %M is the program's peak RSS.
+            make_requests 1 "$name-rss"
+            rss=$(run_once_measured "$program" "$url")
+            ;;
+        resident)
+            # The largest resident high-water mark among the long-lived workers.
+            rss=$(for pid in $(pgrep -g "${CW_WEB_PIDS[0]}"); do
+                awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null
+            done | sort -n | tail -1)
+            ;;
+    esac
+    cw_stop_groups "${CW_WEB_PIDS[@]}"
+    local check=-
+    if [[ $url != - ]]; then
+        # Every 2xx must be a new row; a few more rows are allowed for requests still in flight
+        # when wrk stopped counting.
+        if ((after - before >= OK && after - before <= OK + connections + 1)); then  # +1: the serial run
+            check="ok ($OK = $((after - before)))"
+        else
+            check="MISMATCH: $OK 2xx, $((after - before)) rows"
+        fi
+    fi
+    results+=("$label|$RPS|$P50|$P99|$serial_p50|${rss:+$rss}|$check")
+    printf '%-44s %9s req/s  p50 %-9s p99 %-9s serial p50 %-9s rss %s kB  %s\n' \
+        "$label" "$RPS" "$P50" "$P99" "$serial_p50" "$rss" "$check" >&2
+}
+
+webhook=$CW_STATE/bin/clerk-webhook
+CW_WORKERS=4
+scenario "floor: C CGI (fcgiwrap)" cgi - "$CW_STATE/floor/cgi" "$threads" - cgi
+scenario "floor: C FastCGI, persistent" persistent - "$CW_STATE/floor/fastcgi" "$threads" - -
+scenario "clerk-webhook cgi, direct" cgi "$direct_url" "$webhook" 20000 serial cgi
+scenario "clerk-webhook cgi, pgbouncer" cgi "$pooled_url" "$webhook" 20000 serial cgi
+scenario "clerk-webhook warm, direct" warm "$direct_url" "$webhook" 30000 serial cgi
+scenario "clerk-webhook warm, pgbouncer" warm "$pooled_url" "$webhook" 30000 serial cgi
+scenario "clerk-webhook persistent, direct" persistent "$direct_url" "$webhook" 60000 serial resident
+scenario "clerk-webhook persistent, pgbouncer" persistent "$pooled_url" "$webhook" 60000 serial resident
+scenario "python svix+psycopg CGI, direct" cgi "$direct_url" "$CW_STATE/floor/webhook.py" 2000 - cgi
+scenario "python svix+psycopg gunicorn x2, direct" gunicorn "$direct_url" - 30000 serial resident
+
+# ---- the table, the ratios, bench/RESULTS.md ----
+field() { # $1 label, $2 column (1 = label)
+    local row
+    for row in "${results[@]}"; do
+        [[ ${row%%|*} == "$1" ]] && { cut -d'|' -f"$2" <<<"$row"; return; }
+    done
+}
+ms() { # wrk latency text (850.00us, 1.23ms, 2.01s) to milliseconds
+    awk -v t="$1" 'BEGIN { v = t + 0; if (t ~ /us$/) v /= 1000; else if (t ~ /ms$/) v += 0; else if (t ~ /s$/) v *= 1000; printf "%.2f", v }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "met" : "NOT met" }'; }
+
+cgi_rps=$(field "clerk-webhook cgi, direct" 2)
+cgi_pooled_rps=$(field "clerk-webhook cgi, pgbouncer" 2)
+best_cgi_rps=$(awk -v a="$cgi_rps" -v b="$cgi_pooled_rps" 'BEGIN { print (a > b) ? a : b }')
+python_cgi_rps=$(field "python svix+psycopg CGI, direct" 2)
+floor_cgi_rps=$(field "floor: C CGI (fcgiwrap)" 2)
+persistent_rps=$(field "clerk-webhook persistent, direct" 2)
+gunicorn_rps=$(field "python svix+psycopg gunicorn x2, direct" 2)
+serial_direct=$(ms "$(field "clerk-webhook cgi, direct" 5)")
+serial_pooled=$(ms "$(field "clerk-webhook cgi, pgbouncer" 5)")
+rss_kb=$(field "clerk-webhook cgi, direct" 6)
+rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+
+r1=$(ratio "$best_cgi_rps" "$python_cgi_rps")
+r2=$(ratio "$best_cgi_rps" "$floor_cgi_rps")
+r3=$(ratio "$persistent_rps" "$gunicorn_rps")
+{
+    echo "# Benchmark results"
+    echo
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
+        "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) · $(uname -sr) ·" \
+        "PostgreSQL 15 (fsync on), nginx, wrk -c $connections -t $threads -d ${seconds}s per row ·" \
+        "\`bench/run.sh\`"
+    echo
+    echo "| setup | req/s | p50 | p99 | serial p50 | peak RSS (kB) | every 2xx is a row |"
+    echo "|---|---|---|---|---|---|---|"
+    for row in "${results[@]}"; do echo "| ${row//|/ | } |"; done
+    echo
+    echo "Ratios from this run (targets in parentheses):"
+    echo
+    echo "- CGI mode vs Python CGI, req/s: **${r1}×** (≥ 100×: $(verdict "$r1" ">=" 100))"
+    echo "- CGI mode vs the trivial C CGI floor, req/s: **${r2}×** (≥ 0.25×: $(verdict "$r2" ">=" 0.25))"
+    echo "- persistent mode vs gunicorn, req/s: **${r3}×** (≥ 2.5×: $(verdict "$r3" ">=" 2.5))"
+    echo "- serial p50 per delivery, CGI: **${serial_direct} ms** direct (≤ 6: $(verdict "$serial_direct" "<=" 6))," \
+        "**${serial_pooled} ms** through PgBouncer (≤ 4: $(verdict "$serial_pooled" "<=" 4))"
+    echo "- peak RSS of one CGI invocation: **${rss_mb} MB** (≤ 12: $(verdict "$rss_mb" "<=" 12))"
+    echo
+    echo "CGI mode's req/s is the better of direct and PgBouncer. Serial p50: one connection, one"
+    echo "delivery at a time. Peak RSS: one CGI invocation run by hand under GNU time (%M), or for long-lived"
+    echo "workers their largest VmHWM after the run. Absolute numbers move with the machine; ratios"
+    echo "measured in one run hold better."
+} >"$CW_ROOT/bench/RESULTS.md"
+cat "$CW_ROOT/bench/RESULTS.md"

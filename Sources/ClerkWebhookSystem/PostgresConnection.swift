@@ -108,10 +108,12 @@ public final class PostgresExecutor: StatementExecutor {
 
     public init(url: String?) { self.url = url }
 
-    /// Connects now, if not connected, so the first request does not pay for it. Failures are
-    /// ignored here: the request that needs the connection reports them.
+    /// Connects now, if not connected, and warms the server backend up (it loads and compiles the
+    /// sync function), so the first request pays for neither. Failures are ignored here: the
+    /// request that needs the connection reports them.
     public func prepare() {
         if connection == nil { connection = try? PostgresConnection(url: url) }
+        _ = try? connection?.execute(PlannedStatement(sql: Statements.warmUp, parameters: []))
     }
 
     public func execute(_ statement: PlannedStatement) throws(DatabaseError) -> String? {

@@ -240,3 +240,14 @@ func repositoryFixture(_ name: String) throws -> [UInt8] {
         .deletingLastPathComponent()
     return Array(try Data(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(name)))
 }
+
+@Suite struct WarmUpTests {
+    @Test("the warm-up statement writes nothing")
+    func warmUpWritesNothing() throws {
+        let database = try TestDatabase()
+        let answer = try database.query(Statements.warmUp)
+        #expect(answer == [["ignored"]])
+        #expect(try database.query("SELECT count(*) FROM clerk_webhook.deliveries") == [["0"]])
+        #expect(try database.query("SELECT count(*) FROM public.users") == [["0"]])
+    }
+}

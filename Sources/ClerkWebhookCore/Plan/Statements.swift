@@ -22,6 +22,11 @@ public enum Statements {
         FROM clerk_webhook.deliveries WHERE svix_id = $1
         """
 
+    /// Runs the sync function once without effect (no svix id, action `ignore`: nothing is written),
+    /// so a fresh server backend loads and compiles it before the first delivery arrives.
+    public static let warmUp =
+        "SELECT clerk_webhook.apply_user_event(NULL, 'warm-up', 'ignore', 'warm-up', NULL, NULL, NULL)"
+
     /// A round trip that proves the database answers and the sync function is installed.
     public static let ping =
         "SELECT 'ok' WHERE to_regprocedure('clerk_webhook.apply_user_event(text,text,text,text,bigint,text,text)') IS NOT NULL"

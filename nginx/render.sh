@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders an nginx template by replacing @NAME@ placeholders with NAME=value arguments.
-#   nginx/render.sh nginx/clerk-webhook-cgi.conf.in LISTEN=127.0.0.1:8080 \
-#       BINARY=/usr/local/bin/clerk-webhook FCGI_SOCKET=/run/fcgiwrap.socket > /etc/nginx/conf.d/clerk-webhook.conf
+#   nginx/render.sh nginx/clerk-webhook.conf.in LISTEN=127.0.0.1:8080 \
+#       BINARY=/usr/local/bin/clerk-webhook FCGI_SOCKET=/run/clerk-webhook/workers.sock > /etc/nginx/conf.d/clerk-webhook.conf
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then

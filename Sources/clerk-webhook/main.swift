@@ -15,14 +15,15 @@ let verifier = config.flatMap { config in
         try SignatureVerifier(secrets: config.signingSecrets, variable: config.signingSecretsVariable, crypto: crypto)
     }
 }
+// Without a usable configuration the loop still runs (and answers 500); these fall back to defaults.
+let settings = try? config.get()
 let loop = RequestLoop(
     handler: WebhookHandler(verifier: verifier),
-    executor: PostgresExecutor(url: (try? config.get())?.databaseURL ?? environment["DATABASE_URL"]),
-    logLevel: (try? config.get())?.logLevel ?? .info)
+    executor: PostgresExecutor(url: settings?.databaseURL ?? environment["DATABASE_URL"]),
+    logLevel: settings?.logLevel ?? .info)
 
 if RequestLoop.isCGI {
     loop.serveCGI()
 } else {
-    let limit: Int? = (try? config.get()).map { $0.maximumRequests } ?? 1
-    exit(loop.serveFastCGI(maximumRequests: limit))
+    exit(loop.serveFastCGI(maximumRequests: settings.map { $0.maximumRequests } ?? 1))
 }

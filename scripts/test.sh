@@ -2,6 +2,7 @@
 # The test command (README, .ci/run): installs what is missing, builds, starts a throwaway
 # PostgreSQL 15 and the three nginx deployments (cgi, warm, persistent) on 127.0.0.1, checks the
 # migrations, and runs every test against them. Everything it starts is stopped on exit.
+# Arguments go to `swift test`, e.g. `scripts/test.sh --filter FallbackTests` while working on one suite.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -41,7 +42,7 @@ CLERK_WEBHOOK_TEST_DEPLOYMENTS=$(IFS=';' && echo "${deployments[*]}")
 export CLERK_WEBHOOK_TEST_DEPLOYMENTS
 export CLERK_WEBHOOK_TEST_BINARY=$CW_STATE/bin/clerk-webhook
 export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_STATE/bin/clerk-sync
-(cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors)
+(cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors "$@")
 
 cw_log "linting"
 (cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh .ci/run)

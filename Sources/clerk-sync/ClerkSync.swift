@@ -8,15 +8,20 @@ import Foundation
 struct ClerkSync: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clerk-sync",
-        abstract: "Companion tooling for clerk-webhook: sign and send test deliveries, migrate, inspect, replay.",
+        abstract:
+            "Companion tooling for clerk-webhook: sign and send test deliveries, migrate, inspect, replay, reconcile with Clerk.",
         discussion: """
             Settings come from the environment, like the webhook's: DATABASE_URL (or DATABASE_URL_FILE),
-            CLERK_WEBHOOK_SIGNING_SECRET (or CLERK_WEBHOOK_SECRET, or ..._FILE).
+            CLERK_WEBHOOK_SIGNING_SECRET (or CLERK_WEBHOOK_SECRET, or ..._FILE); reconcile, ensure and resync
+            also CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) and optionally CLERK_API_URL.
 
             Example:
               clerk-sync migrate && clerk-sync status
             """,
-        subcommands: [Sign.self, Send.self, Migrate.self, Events.self, Replay.self, Status.self]
+        subcommands: [
+            Sign.self, Send.self, Migrate.self, Events.self, Replay.self, Status.self, Reconcile.self, Ensure.self,
+            Resync.self,
+        ]
     )
 }
 

@@ -187,8 +187,16 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         let id = "msg_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: email, first: "Lognamefirst", updatedAt: 1)
         #expect(try post(body, to: deployment, id: id).status == 200)
-        let log = try String(contentsOfFile: deployment.log, encoding: .utf8)
-        let lines = log.split(separator: "\n").filter { $0.contains(id) }
+        // The line reaches the file through the process manager's stderr pipe (in persistent and warm
+        // mode, a line-buffered filter), so it may land a moment after the response: wait up to 5 s.
+        var log = ""
+        var lines: [Substring] = []
+        for _ in 0..<500 {
+            log = try String(contentsOfFile: deployment.log, encoding: .utf8)
+            lines = log.split(separator: "\n").filter { $0.contains(id) }
+            if !lines.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
         #expect(lines.count == 1)
         #expect(
             lines.first?.contains(#"\"outcome\":\"applied\""#) == true

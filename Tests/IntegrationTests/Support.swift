@@ -90,19 +90,28 @@ enum ClerkPayload {
         _ type: String = "user.created", id: String, email: String?, first: String? = nil, last: String? = nil,
         updatedAt: Int64
     ) -> [UInt8] {
+        let data = userObject(id: id, email: email, first: first, last: last, updatedAt: updatedAt)
+        return Array(
+            #"{"data":\#(data),"instance_id":"ins_123","object":"event","timestamp":\#(updatedAt),"type":"\#(type)"}"#
+                .utf8)
+    }
+
+    /// A Clerk `User` object, as webhooks carry it in `data` and the Backend API returns it.
+    static func userObject(
+        id: String, email: String?, first: String? = nil, last: String? = nil, updatedAt: Int64,
+        createdAt: Int64 = 1_716_883_200_000
+    ) -> String {
         func json(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "null" }
         let addresses =
             email.map {
                 #"[{"id":"idn_\#(id)","object":"email_address","email_address":"\#($0)","linked_to":[],"verification":{"status":"verified","strategy":"email_code"}}]"#
             } ?? "[]"
         let primary = email == nil ? "null" : #""idn_\#(id)""#
-        return Array(
+        return """
+            {"id":"\(id)","object":"user","email_addresses":\(addresses),"primary_email_address_id":\(primary),\
+            "first_name":\(json(first)),"last_name":\(json(last)),"created_at":\(createdAt),"updated_at":\(updatedAt),\
+            "phone_numbers":[],"public_metadata":{},"username":null}
             """
-            {"data":{"id":"\(id)","object":"user","email_addresses":\(addresses),"primary_email_address_id":\(primary),\
-            "first_name":\(json(first)),"last_name":\(json(last)),"created_at":1716883200000,"updated_at":\(updatedAt),\
-            "phone_numbers":[],"public_metadata":{},"username":null},"instance_id":"ins_123","object":"event",\
-            "timestamp":\(updatedAt),"type":"\(type)"}
-            """.utf8)
     }
 
     static func deleted(id: String) -> [UInt8] {

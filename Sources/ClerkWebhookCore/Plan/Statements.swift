@@ -22,6 +22,11 @@ public enum Statements {
         FROM clerk_webhook.deliveries WHERE svix_id = $1
         """
 
+    /// Forces one user to Clerk's current state (`clerk-sync resync`): clears the row's tombstone and
+    /// ordering stamp, then applies the snapshot through `apply_user_event`, all in one statement.
+    /// Parameters: Clerk user id, `updated_at` in ms, primary email, name.
+    public static let resyncUser = "SELECT clerk_webhook.resync_user($1, $2::bigint, $3, $4)"
+
     /// Runs the sync function once without effect (no svix id, action `ignore`: nothing is written),
     /// so a fresh server backend loads and compiles it before the first delivery arrives.
     public static let warmUp =
@@ -67,6 +72,13 @@ public struct PlannedStatement: Equatable, Sendable {
 }
 
 extension PlannedStatement {
+    /// Plans the forced apply of a user fetched from Clerk's Backend API (`clerk-sync resync`).
+    public static func resync(_ user: ClerkUser) -> PlannedStatement {
+        PlannedStatement(
+            sql: Statements.resyncUser,
+            parameters: [user.id, String(user.snapshot.updatedAtMillis), user.snapshot.email, user.snapshot.name])
+    }
+
     /// Plans the best-effort record of a signed delivery that was refused or failed.
     public static func rejection(
         svixID: String, event: ClerkEvent?, status: Int, reason: String, sqlState: String?
@@ -123,6 +135,14 @@ public enum AdminStatements {
     public static let begin = "BEGIN"
     public static let commit = "COMMIT"
     public static let rollback = "ROLLBACK"
+
+    /// The synced columns of every row with a real Clerk id (the seed's default is the text 'NULL'),
+    /// or of one when $1 is not NULL: clerk_id, email, name, deleted ('t'/'f'), clerk_updated_at_ms.
+    public static let syncedUsers = """
+        SELECT clerk_id, email, name, deleted_at IS NOT NULL, clerk_updated_at_ms::text
+        FROM public.users
+        WHERE clerk_id IS NOT NULL AND clerk_id <> 'NULL' AND ($1::text IS NULL OR clerk_id = $1)
+        """
 
     /// Ledger entries newer than $1 seconds, newest first, at most $2.
     public static let deliveriesSince = """

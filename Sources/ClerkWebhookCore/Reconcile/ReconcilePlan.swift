@@ -1,0 +1,120 @@
+/// What `public.users` holds for one Clerk id, as the fallbacks compare it with Clerk.
+public struct SyncedRow: Equatable, Sendable {
+    public var clerkID: String
+    public var email: String?
+    public var name: String?
+    /// Whether `deleted_at` is set (a tombstone).
+    public var deleted: Bool
+    /// `clerk_updated_at_ms`: the Clerk `updated_at` the row reflects; `nil` for rows the sync never wrote.
+    public var clerkUpdatedAtMillis: Int64?
+
+    public init(clerkID: String, email: String?, name: String?, deleted: Bool, clerkUpdatedAtMillis: Int64?) {
+        self.clerkID = clerkID
+        self.email = email
+        self.name = name
+        self.deleted = deleted
+        self.clerkUpdatedAtMillis = clerkUpdatedAtMillis
+    }
+
+    /// Decodes a row of `AdminStatements.syncedUsers`.
+    public init?(columns: [String?]) {
+        guard columns.count == 5, let id = columns[0] else { return nil }
+        self.init(
+            clerkID: id, email: columns[1], name: columns[2], deleted: columns[3] == "t",
+            clerkUpdatedAtMillis: columns[4].flatMap { Int64($0) })
+    }
+}
+
+/// What applying a Clerk user to its row would do, decided before any write.
+public enum ReconcileAction: Equatable, Sendable {
+    /// No row yet: the apply inserts one.
+    case create
+    /// Clerk holds newer data that differs in email or name.
+    case update
+    /// Clerk's `updated_at` is newer but email and name are the same: the apply only advances the
+    /// row's ordering stamp (so an older delayed webhook cannot win later). Reported as unchanged.
+    case refresh
+    /// The row already reflects this `updated_at` or a newer one: nothing to write.
+    case upToDate
+    /// The row is a tombstone but the user exists in Clerk. Delete is terminal for the sync, so only
+    /// `clerk-sync resync` restores it.
+    case tombstoned
+
+    /// Compares Clerk's user with the row the table holds for it.
+    public static func planned(for user: ClerkUser, row: SyncedRow?) -> ReconcileAction {
+        guard let row else { return .create }
+        if row.deleted { return .tombstoned }
+        if let stamp = row.clerkUpdatedAtMillis, stamp >= user.snapshot.updatedAtMillis { return .upToDate }
+        return row.email == user.snapshot.email && row.name == user.snapshot.name ? .refresh : .update
+    }
+
+    /// Whether carrying out this action sends the apply statement.
+    public var writes: Bool { self == .create || self == .update || self == .refresh }
+
+    /// How the report counts this action once the apply answered `outcome`; a `stale` answer
+    /// means newer data (a webhook) got there first, so nothing changed.
+    public func result(after outcome: SyncOutcome) -> ReconcileResult {
+        guard outcome == .applied else { return .unchanged }
+        switch self {
+        case .create: return .created
+        case .update: return .updated
+        case .refresh, .upToDate, .tombstoned: return .unchanged
+        }
+    }
+}
+
+/// One line of the final report.
+public enum ReconcileResult: String, CaseIterable, Sendable {
+    case created, updated, deleted, unchanged, failed
+}
+
+/// Counts and ids per result, for the report at the end of `reconcile`, `ensure` and `resync`.
+public struct ReconcileReport: Sendable {
+    public private(set) var ids: [ReconcileResult: [String]] = [:]
+    /// Users present in Clerk whose row is a tombstone (reported, never revived by reconcile).
+    public private(set) var tombstoned: [String] = []
+
+    public init() {}
+
+    public mutating func record(_ result: ReconcileResult, _ clerkID: String) {
+        ids[result, default: []].append(clerkID)
+    }
+
+    public mutating func recordTombstoned(_ clerkID: String) {
+        tombstoned.append(clerkID)
+        record(.unchanged, clerkID)
+    }
+
+    public func count(_ result: ReconcileResult) -> Int { ids[result]?.count ?? 0 }
+
+    public var hasFailures: Bool { count(.failed) > 0 }
+
+    /// `created 2, updated 1, deleted 0, unchanged 7, failed 0`.
+    public var summary: String {
+        ReconcileResult.allCases.map { "\($0.rawValue) \(count($0))" }.joined(separator: ", ")
+    }
+
+    /// The dry-run diff: what would be created, updated and deleted, with ids; no emails or names.
+    public var dryRunDiff: String {
+        var lines: [String] = []
+        for (result, verb) in [(ReconcileResult.created, "create"), (.updated, "update"), (.deleted, "delete")] {
+            let list = ids[result] ?? []
+            lines.append("would \(verb) \(list.count)" + (list.isEmpty ? "" : ": " + list.joined(separator: " ")))
+        }
+        lines.append("unchanged \(count(.unchanged))")
+        if !tombstoned.isEmpty {
+            lines.append(
+                "deleted here but present in Clerk \(tombstoned.count): " + tombstoned.joined(separator: " ")
+                    + " (clerk-sync resync restores them)")
+        }
+        if hasFailures { lines.append("failed \(count(.failed)): " + (ids[.failed] ?? []).joined(separator: " ")) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Rows that no Clerk user accounts for: live rows with a real Clerk id that the complete listing
+/// did not contain. Each is confirmed with `GET /users/{id}` before it is deleted, because a user
+/// created while the listing ran (or skipped when offsets shifted) is missing from it too.
+public func deletionCandidates(rows: [SyncedRow], listed: Set<String>) -> [SyncedRow] {
+    rows.filter { !$0.deleted && !listed.contains($0.clerkID) }
+}

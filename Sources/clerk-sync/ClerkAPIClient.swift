@@ -1,0 +1,148 @@
+import ArgumentParser
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+
+/// Where the fallbacks find Clerk's Backend API and the secret key.
+struct ClerkAPIOptions: ParsableArguments {
+    @Option(
+        name: .customLong("api-url"),
+        help: "Backend API base URL (default: $CLERK_API_URL or \(ClerkAPI.defaultBaseURL)).")
+    var apiURL: String?
+
+    @Option(help: "Retries per request after 429 (waiting Retry-After), 5xx or no answer (backoff 1 s, 2 s, 4 s...).")
+    var retries = 5
+
+    func client() throws -> ClerkAPIClient {
+        let environment = ProcessEnvironment.variables()
+        guard let key = environment["CLERK_SECRET_KEY"], !key.isEmpty else {
+            throw ValidationError(
+                "no Clerk secret key: set CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) to the instance's sk_ key")
+        }
+        guard key.allSatisfy({ !$0.isWhitespace && $0.isASCII }) else {
+            throw ValidationError("CLERK_SECRET_KEY contains whitespace or non-ASCII characters")
+        }
+        var base = apiURL ?? environment["CLERK_API_URL"] ?? ClerkAPI.defaultBaseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        guard base.hasPrefix("https://") || base.hasPrefix("http://") else {
+            throw ValidationError("the Clerk API URL must start with https:// (got \(base))")
+        }
+        guard (0...20).contains(retries) else { throw ValidationError("--retries must be between 0 and 20") }
+        return ClerkAPIClient(baseURL: base, secretKey: key, policy: RetryPolicy(maximumAttempts: retries + 1))
+    }
+}
+
+/// A GET against the Backend API, run with /usr/bin/curl (TLS, proxies and CA bundles as everywhere
+/// else on the host). The secret key reaches curl on stdin, never on its command line, where any
+/// local user could read it. 429, 5xx and transport failures are retried per `RetryPolicy`.
+final class ClerkAPIClient {
+    let baseURL: String
+    private let secretKey: String
+    let policy: RetryPolicy
+    /// Requests sent, retries included: what the run cost against Clerk's rate limit.
+    private(set) var requestCount = 0
+
+    init(baseURL: String, secretKey: String, policy: RetryPolicy = RetryPolicy()) {
+        self.baseURL = baseURL
+        self.secretKey = secretKey
+        self.policy = policy
+    }
+
+    /// Stops the whole run: the key is refused.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// This request failed after its retries; the run may go on with other users.
+    struct Failed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// GETs `path` (relative to the base URL) and returns the status and body of the answer the
+    /// caller should interpret (2xx, 404, other 4xx).
+    func get(_ path: String) throws -> (status: Int, body: [UInt8]) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            requestCount += 1
+            let answer = try send(path)
+            switch policy.decide(status: answer.status, retryAfter: answer.retryAfter, attempt: attempt) {
+            case .use:
+                return (answer.status!, answer.body)
+            case .retry(let seconds):
+                let why = answer.status.map { "HTTP \($0)" } ?? answer.transportError ?? "no answer"
+                note("GET \(Self.route(path)): \(why), retrying in \(Self.format(seconds)) s")
+                Thread.sleep(forTimeInterval: seconds)
+            case .giveUp(let reason):
+                throw Failed(description: "GET \(Self.route(path)): \(reason)" + Self.detail(answer))
+            case .stop(let reason):
+                throw Refused(description: reason + Self.detail(answer))
+            }
+        }
+    }
+
+    private struct Answer {
+        var status: Int?
+        var retryAfter: String?
+        var body: [UInt8]
+        var transportError: String?
+    }
+
+    private func send(_ path: String) throws -> Answer {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = [
+            "-sS", "--connect-timeout", "10", "--max-time", "60", "-H", "@-", "-H", "Accept: application/json",
+            "-w", "\n%{http_code} %header{retry-after}", baseURL + path,
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            throw Refused(description: "cannot run /usr/bin/curl: \(error.localizedDescription)")
+        }
+        input.fileHandleForWriting.write(Data("Authorization: Bearer \(secretKey)\n".utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message =
+                problem.split(separator: "\n").last.map(String.init) ?? "curl exit \(process.terminationStatus)"
+            return Answer(status: nil, body: [], transportError: message)
+        }
+        let bytes = Array(data)
+        guard let split = bytes.lastIndex(of: UInt8(ascii: "\n")) else {
+            return Answer(status: nil, body: [], transportError: "curl printed no status")
+        }
+        let trailer = String(decoding: bytes[(split + 1)...], as: UTF8.self).split(separator: " ", maxSplits: 1)
+        let status = trailer.first.flatMap { Int($0) }
+        return Answer(
+            status: status == 0 ? nil : status, retryAfter: trailer.count > 1 ? String(trailer[1]) : nil,
+            body: Array(bytes[..<split]))
+    }
+
+    // Paths without their query, so progress lines stay short.
+    private static func route(_ path: String) -> String {
+        String(path.prefix { $0 != "?" })
+    }
+
+    private static func detail(_ answer: Answer) -> String {
+        if let summary = ClerkAPI.errorSummary(answer.body) { return " (\(summary))" }
+        return answer.transportError.map { " (\($0))" } ?? ""
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
+
+/// A progress or diagnostic line on stderr (stdout carries the report).
+func note(_ text: String) {
+    FileHandle.standardError.write(Data(("clerk-sync: " + text + "\n").utf8))
+}

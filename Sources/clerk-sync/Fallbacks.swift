@@ -1,0 +1,284 @@
+import ArgumentParser
+import ClerkWebhookCore
+import ClerkWebhookSystem
+
+/// Brings `public.users` to Clerk's truth when webhooks were missed.
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare every Clerk user with the table and apply the difference through the webhook's rules.",
+        discussion: """
+            Lists all users (GET /v1/users, oldest first, --page-size per request), upserts each one \
+            through the same function as the webhook (older snapshots never overwrite newer rows; \
+            tombstones stay), then soft-deletes live rows whose user Clerk no longer has, each confirmed \
+            first with GET /v1/users/{id} (404). Nothing is written until the listing is complete. Needs \
+            CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) and DATABASE_URL. Exit 1 when anything failed.
+
+            Example (nightly, from cron):
+              15 3 * * * clerk-sync reconcile >>/var/log/clerk-reconcile.log 2>&1
+              clerk-sync reconcile --dry-run
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: ClerkAPIOptions
+
+    @Flag(help: "Print what would be created, updated and deleted (counts and ids) without writing.")
+    var dryRun = false
+
+    @Option(help: "Users per list request, 1...500.")
+    var pageSize = ClerkAPI.maximumPageSize
+
+    func validate() throws {
+        guard (1...ClerkAPI.maximumPageSize).contains(pageSize) else {
+            throw ValidationError("--page-size must be between 1 and \(ClerkAPI.maximumPageSize)")
+        }
+    }
+
+    func run() throws {
+        let client = try api.client()
+        var sync = UserSync(connection: try database.connect(), dryRun: dryRun)
+        let rows = try sync.rows()
+        let users = try listAllUsers(client)
+
+        for user in users { sync.apply(user, row: rows[user.id]) }
+        let listed = Set(users.map(\.id))
+        let candidates = deletionCandidates(rows: rows.values.sorted { $0.clerkID < $1.clerkID }, listed: listed)
+        for row in candidates {
+            try sync.confirmAndApply(row.clerkID, row: row, client: client)
+        }
+
+        print(dryRun ? sync.report.dryRunDiff : "reconcile: " + sync.report.summary)
+        if !dryRun, !sync.report.tombstoned.isEmpty {
+            print(
+                "deleted here but present in Clerk: " + sync.report.tombstoned.joined(separator: " ")
+                    + " (clerk-sync resync restores them)")
+        }
+        note("\(client.requestCount) Backend API requests")
+        if sync.report.hasFailures { throw ExitCode(1) }
+    }
+
+    // The complete listing, or an error before anything is written: a partial list would make
+    // every unlisted user look deleted.
+    private func listAllUsers(_ client: ClerkAPIClient) throws -> [ClerkUser] {
+        do {
+            var total: Int?
+            let (status, body) = try client.get(ClerkAPI.userCountPath)
+            if status == 200 { total = try ClerkAPI.decodeCount(body) }
+            var byID: [String: Int] = [:]
+            var users: [ClerkUser] = []
+            var offset = 0
+            while true {
+                let (status, body) = try client.get(ClerkAPI.userListPath(limit: pageSize, offset: offset))
+                guard status == 200 else {
+                    throw CommandError(
+                        "GET /users answered HTTP \(status)" + (ClerkAPI.errorSummary(body).map { " (\($0))" } ?? ""))
+                }
+                let page = try ClerkAPI.decodeUserList(body)
+                for user in page {
+                    // Offsets shift when users are deleted mid-run: keep one entry, the newest.
+                    if let index = byID[user.id] {
+                        if user.snapshot.updatedAtMillis > users[index].snapshot.updatedAtMillis { users[index] = user }
+                    } else {
+                        byID[user.id] = users.count
+                        users.append(user)
+                    }
+                }
+                offset += page.count
+                note("listed \(users.count)" + (total.map { " of \($0)" } ?? "") + " users")
+                if page.count < pageSize { return users }
+            }
+        } catch {
+            throw CommandError("reconcile stopped while listing users, nothing was written: \(error)")
+        }
+    }
+}
+
+/// Applies one user on demand: the sign-up vs webhook race.
+struct Ensure: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fetch users from Clerk and apply them through the webhook's rules (404 = deleted).",
+        discussion: """
+            What an application server runs when a signed-in user has no row yet. The same ordering, \
+            tombstone and email rules as the webhook apply, so it never undoes newer data. Prints one \
+            line per user: created, updated, deleted or unchanged. Exit 1 when any failed.
+
+            Example:
+              clerk-sync ensure user_2abc...
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: ClerkAPIOptions
+
+    @Argument(help: "Clerk user ids (user_...).")
+    var userIDs: [String]
+
+    func validate() throws {
+        if userIDs.isEmpty { throw ValidationError("give at least one Clerk user id") }
+    }
+
+    func run() throws {
+        try fetchAndApply(userIDs, database: database, api: api, force: false)
+    }
+}
+
+/// Forces users to Clerk's state for manual repair.
+struct Resync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Force users to what Clerk holds now, whatever the table holds (manual repair).",
+        discussion: """
+            Unlike ensure and reconcile this ignores the ordering stamp and revives a tombstoned row \
+            when Clerk still has the user; a 404 from Clerk soft-deletes the row. Each forced write is \
+            logged as one JSON line on stderr. Exit 1 when any failed.
+
+            Example:
+              clerk-sync resync user_2abc... user_2def...
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: ClerkAPIOptions
+
+    @Argument(help: "Clerk user ids (user_...).")
+    var userIDs: [String]
+
+    func validate() throws {
+        if userIDs.isEmpty { throw ValidationError("give at least one Clerk user id") }
+    }
+
+    func run() throws {
+        try fetchAndApply(userIDs, database: database, api: api, force: true)
+    }
+}
+
+private func fetchAndApply(_ ids: [String], database: DatabaseOptions, api: ClerkAPIOptions, force: Bool) throws {
+    let client = try api.client()
+    var sync = UserSync(connection: try database.connect(), dryRun: false, force: force)
+    for id in ids {
+        let before = sync.report
+        try sync.confirmAndApply(id, row: try sync.rows(id: id)[id], client: client)
+        for result in ReconcileResult.allCases where sync.report.count(result) > before.count(result) {
+            print("\(id): \(result.rawValue)")
+        }
+    }
+    if ids.count > 1 { print(sync.report.summary) }
+    if sync.report.hasFailures { throw ExitCode(1) }
+}
+
+/// Carries out the fallbacks' writes, one apply statement per user, and keeps the report.
+struct UserSync {
+    let connection: PostgresConnection
+    let dryRun: Bool
+    var force = false
+    private(set) var report = ReconcileReport()
+
+    init(connection: PostgresConnection, dryRun: Bool, force: Bool = false) {
+        self.connection = connection
+        self.dryRun = dryRun
+        self.force = force
+    }
+
+    /// The rows with a Clerk id (or just `id`'s), by Clerk id.
+    func rows(id: String? = nil) throws -> [String: SyncedRow] {
+        let result = try connection.execute(PlannedStatement(sql: AdminStatements.syncedUsers, parameters: [id]))
+        var rows: [String: SyncedRow] = [:]
+        for columns in result {
+            if let row = SyncedRow(columns: columns) { rows[row.clerkID] = row }
+        }
+        return rows
+    }
+
+    /// Fetches `id` from Clerk and applies what it finds: the user, or a delete on 404.
+    mutating func confirmAndApply(_ id: String, row: SyncedRow?, client: ClerkAPIClient) throws {
+        let answer: (status: Int, body: [UInt8])
+        do {
+            answer = try client.get(ClerkAPI.userPath(id))
+        } catch let failed as ClerkAPIClient.Failed {
+            fail(id, failed.description)
+            return
+        }
+        switch answer.status {
+        case 200:
+            do {
+                let user = try ClerkAPI.decodeUser(answer.body)
+                guard user.id == id else { return fail(id, "Clerk answered with another user's id") }
+                apply(user, row: row)
+            } catch {
+                fail(id, error.description)
+            }
+        case 404:
+            delete(id, row: row)
+        default:
+            fail(
+                id,
+                "GET /users/{id} answered HTTP \(answer.status)"
+                    + (ClerkAPI.errorSummary(answer.body).map { " (\($0))" } ?? ""))
+        }
+    }
+
+    /// Applies Clerk's `user` to its row under the webhook's rules (or forced, for resync).
+    mutating func apply(_ user: ClerkUser, row: SyncedRow?) {
+        if force { return resync(user, row: row) }
+        let action = ReconcileAction.planned(for: user, row: row)
+        if action == .tombstoned { return report.recordTombstoned(user.id) }
+        guard action.writes else { return report.record(.unchanged, user.id) }
+        guard !dryRun else { return report.record(action.result(after: .applied), user.id) }
+        let event = ClerkEvent(type: "reconcile", objectID: user.id, change: .upsert(user.snapshot))
+        if let outcome = execute(PlannedStatement.apply(event, svixID: nil), id: user.id) {
+            report.record(action.result(after: outcome), user.id)
+        }
+    }
+
+    /// Soft-deletes `id` (a tombstone when there is no row), as a `user.deleted` delivery would.
+    mutating func delete(_ id: String, row: SyncedRow?) {
+        if row?.deleted == true { return report.record(.unchanged, id) }
+        guard !dryRun else { return report.record(.deleted, id) }
+        let event = ClerkEvent(type: "reconcile", objectID: id, change: .delete)
+        if let outcome = execute(PlannedStatement.apply(event, svixID: nil), id: id) {
+            report.record(outcome == .applied ? .deleted : .unchanged, id)
+            if force { log(id, outcome == .applied ? .deleted : .unchanged) }
+        }
+    }
+
+    private mutating func resync(_ user: ClerkUser, row: SyncedRow?) {
+        guard execute(PlannedStatement.resync(user), id: user.id) != nil else { return }
+        let result: ReconcileResult
+        if let row {
+            let same =
+                !row.deleted && row.email == user.snapshot.email && row.name == user.snapshot.name
+                && row.clerkUpdatedAtMillis == user.snapshot.updatedAtMillis
+            result = same ? .unchanged : .updated
+        } else {
+            result = .created
+        }
+        report.record(result, user.id)
+        log(user.id, result)
+    }
+
+    private mutating func execute(_ statement: PlannedStatement, id: String) -> SyncOutcome? {
+        do {
+            let answer = try connection.execute(statement).first?.first ?? nil
+            guard let outcome = answer.flatMap(SyncOutcome.init(rawValue:)) else {
+                fail(id, "the sync function answered \(answer ?? "nothing")")
+                return nil
+            }
+            return outcome
+        } catch {
+            fail(id, "database error [\(error.sqlState ?? "none")]" + (error.loggableMessage.map { ": " + $0 } ?? ""))
+            return nil
+        }
+    }
+
+    private mutating func fail(_ id: String, _ reason: String) {
+        report.record(.failed, id)
+        note("\(id): failed: \(reason)")
+    }
+
+    // Forced writes leave a trace in the same JSON-lines format as the webhook's log.
+    private func log(_ id: String, _ result: ReconcileResult) {
+        let line = LogLine(
+            level: .info, message: "user resynced from Clerk",
+            fields: [("clerk.user_id", .text(id)), ("outcome", .text(result.rawValue)), ("forced", .text("true"))])
+        ProcessEnvironment.write(line.rendered(unixMillis: ProcessEnvironment.unixMillis()), to: 2)
+    }
+}

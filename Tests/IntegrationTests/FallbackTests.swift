@@ -1,0 +1,296 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+import Testing
+
+/// `clerk-sync reconcile`, `ensure` and `resync`: the release binary against a real PostgreSQL and
+/// the local stand-in for Clerk's Backend API. Asserts what an operator sees (report lines, exit
+/// status, requests sent) and the rows that result.
+@Suite struct FallbackTests {
+    /// Runs clerk-sync against `database` and `clerk`.
+    func clerkSync(
+        _ arguments: [String], database: TestDatabase, clerk: ClerkAPIStandIn,
+        secretKey: String = ClerkAPIStandIn.secretKey
+    ) throws -> ProcessRun {
+        let environment = [
+            "PATH": "/usr/bin:/bin", "DATABASE_URL": database.url, "CLERK_API_URL": clerk.baseURL,
+            "CLERK_SECRET_KEY": secretKey,
+        ]
+        return try ProcessRun(
+            try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment)
+    }
+
+    /// Every column of every row, and the ledger size: equal dumps mean nothing was written.
+    func dump(_ database: TestDatabase) throws -> [[String?]] {
+        try database.query("SELECT row_to_json(u)::text FROM public.users u ORDER BY id")
+            + database.query("SELECT count(*)::text FROM clerk_webhook.deliveries")
+    }
+
+    /// Puts a row in the table as a webhook delivery would.
+    func seed(_ database: TestDatabase, id: String, email: String?, first: String? = nil, updatedAt: Int64) throws {
+        let webhook = try Deliverer(databaseURL: database.url)
+        let response = webhook.deliver(ClerkPayload.user(id: id, email: email, first: first, updatedAt: updatedAt))
+        #expect(response == .accepted(.applied))
+    }
+
+    func summary(created: Int = 0, updated: Int = 0, deleted: Int = 0, unchanged: Int = 0, failed: Int = 0) -> String {
+        "created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged), failed \(failed)"
+    }
+
+    @Test("reconcile fills an empty table across pages, and a second run changes nothing")
+    func convergesEmptyTable() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        let users = (1...5).map { (n: Int) -> String in
+            let email: String? = n == 3 ? nil : "u\(n)-\(t)@example.com"
+            let last: String? = n == 4 ? nil : "Last"
+            return ClerkPayload.userObject(
+                id: "user_\(t)_\(n)", email: email, first: "First\(n)", last: last, updatedAt: 1_000 + Int64(n),
+                createdAt: 500 + Int64(n))
+        }
+        let clerk = try ClerkAPIStandIn(users: users)
+
+        let first = try clerkSync(["reconcile", "--page-size", "2"], database: database, clerk: clerk)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("reconcile: " + summary(created: 5)), "\(first.stdout)")
+        #expect(first.stderr.contains("listed 5 of 5 users"))
+        #expect(
+            try database.user("user_\(t)_1")
+                == UserRow(email: "u1-\(t)@example.com", name: "First1 Last", clerkUpdatedAt: 1_001))
+        #expect(try database.user("user_\(t)_3") == UserRow(email: nil, name: "First3 Last", clerkUpdatedAt: 1_003))
+        #expect(
+            try database.user("user_\(t)_4")
+                == UserRow(email: "u4-\(t)@example.com", name: "First4", clerkUpdatedAt: 1_004))
+        // One count, three pages of two (2 + 2 + 1), nothing else.
+        let paths = try clerk.requests().map(\.path)
+        #expect(paths == ["/v1/users/count", "/v1/users", "/v1/users", "/v1/users"])
+
+        let before = try dump(database)
+        let second = try clerkSync(["reconcile", "--page-size", "2"], database: database, clerk: clerk)
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("reconcile: " + summary(unchanged: 5)), "\(second.stdout)")
+        #expect(try dump(database) == before)
+        // Nothing personal in what it printed.
+        #expect(!(first.stdout + first.stderr).contains("@example.com"))
+        #expect(!(first.stdout + first.stderr).contains("First1"))
+    }
+
+    @Test("--dry-run prints the diff with ids and writes nothing")
+    func dryRun() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_stale", email: "stale-\(t)@example.com", updatedAt: 100)
+        try seed(database, id: "user_\(t)_gone", email: "gone-\(t)@example.com", updatedAt: 100)
+        try seed(database, id: "user_\(t)_same", email: "same-\(t)@example.com", updatedAt: 100)
+        let clerk = try ClerkAPIStandIn(users: [
+            ClerkPayload.userObject(id: "user_\(t)_stale", email: "new-\(t)@example.com", updatedAt: 200),
+            ClerkPayload.userObject(id: "user_\(t)_same", email: "same-\(t)@example.com", updatedAt: 100),
+            ClerkPayload.userObject(id: "user_\(t)_new", email: nil, updatedAt: 300),
+        ])
+        let before = try dump(database)
+        let run = try clerkSync(["reconcile", "--dry-run"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("would create 1: user_\(t)_new"), "\(run.stdout)")
+        #expect(run.stdout.contains("would update 1: user_\(t)_stale"))
+        #expect(run.stdout.contains("would delete 1: user_\(t)_gone"))
+        #expect(run.stdout.contains("unchanged 1"))
+        #expect(!run.stdout.contains("@example.com"))
+        #expect(try dump(database) == before)
+    }
+
+    @Test("reconcile repairs a stale table: newer rows win, users gone from Clerk are soft-deleted")
+    func staleTable() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_old", email: "old-\(t)@example.com", first: "Old", updatedAt: 100)
+        // A webhook applied newer data than the snapshot reconcile is about to read.
+        try seed(database, id: "user_\(t)_newer", email: "newer-\(t)@example.com", first: "Newer", updatedAt: 900)
+        try seed(database, id: "user_\(t)_gone", email: "gone-\(t)@example.com", updatedAt: 100)
+        // The seed's default clerk_id is the text 'NULL': not a Clerk user, left alone.
+        try database.query(
+            #"INSERT INTO public.users (email, "updatedAt") VALUES ($1, now())"#, "local-\(t)@example.com")
+        // A tombstone whose user Clerk still lists: delete is terminal, reconcile only reports it.
+        try seed(database, id: "user_\(t)_tomb", email: nil, updatedAt: 100)
+        try Deliverer(databaseURL: database.url).deliver(ClerkPayload.deleted(id: "user_\(t)_tomb"))
+        let clerk = try ClerkAPIStandIn(users: [
+            ClerkPayload.userObject(
+                id: "user_\(t)_old", email: "renamed-\(t)@example.com", first: "Renamed", updatedAt: 500),
+            ClerkPayload.userObject(
+                id: "user_\(t)_newer", email: "older-\(t)@example.com", first: "Older", updatedAt: 800),
+            ClerkPayload.userObject(id: "user_\(t)_tomb", email: nil, updatedAt: 100),
+        ])
+
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("reconcile: " + summary(updated: 1, deleted: 1, unchanged: 2)), "\(run.stdout)")
+        #expect(run.stdout.contains("deleted here but present in Clerk: user_\(t)_tomb"))
+        #expect(
+            try database.user("user_\(t)_old")
+                == UserRow(email: "renamed-\(t)@example.com", name: "Renamed", clerkUpdatedAt: 500))
+        #expect(
+            try database.user("user_\(t)_newer")
+                == UserRow(email: "newer-\(t)@example.com", name: "Newer", clerkUpdatedAt: 900))
+        #expect(try database.user("user_\(t)_gone")?.deleted == true)
+        #expect(try database.user("user_\(t)_tomb")?.deleted == true)
+        #expect(
+            try database.query("SELECT deleted_at IS NULL FROM public.users WHERE email = $1", "local-\(t)@example.com")
+                == [["t"]])
+        // Only the one candidate was confirmed one by one; the kept rows were not.
+        #expect(
+            try clerk.requests().filter { $0.path.hasPrefix("/v1/users/user_") }.map(\.path) == [
+                "/v1/users/user_\(t)_gone"
+            ])
+
+        let before = try dump(database)
+        let again = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(again.stdout.contains("reconcile: " + summary(unchanged: 3)), "\(again.stdout)")
+        #expect(try dump(database) == before)
+    }
+
+    @Test("a user missing from the listing but alive in Clerk is applied, not deleted")
+    func confirmsBeforeDeleting() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_late", email: "late-\(t)@example.com", updatedAt: 100)
+        let clerk = try ClerkAPIStandIn(
+            users: [ClerkPayload.userObject(id: "user_\(t)_late", email: "late2-\(t)@example.com", updatedAt: 200)],
+            unlisted: ["user_\(t)_late"])
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("reconcile: " + summary(updated: 1)), "\(run.stdout)")
+        #expect(try database.user("user_\(t)_late") == UserRow(email: "late2-\(t)@example.com", clerkUpdatedAt: 200))
+    }
+
+    @Test("429 waits for Retry-After and a 500 is retried; the run still converges")
+    func retries() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        let clerk = try ClerkAPIStandIn(
+            users: [ClerkPayload.userObject(id: "user_\(t)_a", email: "a-\(t)@example.com", updatedAt: 1)],
+            faults: [
+                .init(path: "/v1/users", status: 429, retryAfter: "1"),
+                .init(path: "/v1/users/count", status: 500),
+            ])
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("reconcile: " + summary(created: 1)), "\(run.stdout)")
+        #expect(run.stderr.contains("GET /users: HTTP 429, retrying in 1 s"), "\(run.stderr)")
+        #expect(run.stderr.contains("GET /users/count: HTTP 500, retrying in 1 s"))
+        let statuses = try clerk.requests().map { "\($0.path) \($0.status)" }
+        #expect(statuses == ["/v1/users/count 500", "/v1/users/count 200", "/v1/users 429", "/v1/users 200"])
+        #expect(try database.user("user_\(t)_a")?.email == "a-\(t)@example.com")
+    }
+
+    @Test("a refused key stops at once with a clear error; nothing is written")
+    func refusedKey() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_kept", email: nil, updatedAt: 1)
+        let clerk = try ClerkAPIStandIn(users: [])
+        let before = try dump(database)
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk, secretKey: "sk_test_wrong")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("Clerk refused the secret key (HTTP 401)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("sk_test_wrong"))
+        #expect(try clerk.requests().count == 1)
+        #expect(try dump(database) == before)
+    }
+
+    @Test("a listing that keeps failing stops before writing: no user looks deleted")
+    func failedListingWritesNothing() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_kept", email: nil, updatedAt: 1)
+        let clerk = try ClerkAPIStandIn(
+            users: (1...3).map { (n: Int) -> String in
+                ClerkPayload.userObject(id: "user_\(t)_\(n)", email: nil, updatedAt: 1, createdAt: Int64(n))
+            },
+            faults: [.init(path: "/v1/users", status: 503, times: 100)])
+        let before = try dump(database)
+        let run = try clerkSync(["reconcile", "--retries", "1"], database: database, clerk: clerk)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("nothing was written"), "\(run.stderr)")
+        #expect(run.stderr.contains("HTTP 503 after 2 attempts"))
+        #expect(try dump(database) == before)
+    }
+
+    @Test("ensure applies one user under the webhook's rules; 404 means deleted")
+    func ensure() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_newer", email: nil, first: "Newer", updatedAt: 900)
+        try seed(database, id: "user_\(t)_gone", email: nil, updatedAt: 1)
+        let clerk = try ClerkAPIStandIn(
+            users: [
+                ClerkPayload.userObject(id: "user_\(t)_new", email: "new-\(t)@example.com", first: "New", updatedAt: 5),
+                ClerkPayload.userObject(id: "user_\(t)_newer", email: nil, first: "Older", updatedAt: 800),
+            ],
+            faults: [.init(path: "/v1/users/user_\(t)_new", status: 502)])
+
+        let created = try clerkSync(["ensure", "user_\(t)_new"], database: database, clerk: clerk)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout == "user_\(t)_new: created\n")
+        #expect(
+            try database.user("user_\(t)_new") == UserRow(email: "new-\(t)@example.com", name: "New", clerkUpdatedAt: 5)
+        )
+
+        let kept = try clerkSync(["ensure", "user_\(t)_newer"], database: database, clerk: clerk)
+        #expect(kept.stdout == "user_\(t)_newer: unchanged\n")
+        #expect(try database.user("user_\(t)_newer")?.name == "Newer")
+
+        let gone = try clerkSync(["ensure", "user_\(t)_gone", "user_\(t)_never"], database: database, clerk: clerk)
+        #expect(gone.status == 0)
+        #expect(gone.stdout.contains("user_\(t)_gone: deleted"))
+        #expect(gone.stdout.contains("user_\(t)_never: deleted"))
+        #expect(try database.user("user_\(t)_gone")?.deleted == true)
+        // A tombstone, so a late user.created for that id cannot bring it back.
+        #expect(try database.user("user_\(t)_never")?.deleted == true)
+        let late = try Deliverer(databaseURL: database.url).deliver(
+            ClerkPayload.user(id: "user_\(t)_never", email: nil, updatedAt: 1))
+        #expect(late == .accepted(.applied))
+        #expect(try database.user("user_\(t)_never")?.deleted == true)
+    }
+
+    @Test("resync forces Clerk's state over a newer stamp and a tombstone, and logs it")
+    func resync() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        try seed(database, id: "user_\(t)_ahead", email: "wrong-\(t)@example.com", first: "Wrong", updatedAt: 9_999)
+        try seed(database, id: "user_\(t)_tomb", email: nil, updatedAt: 1)
+        try Deliverer(databaseURL: database.url).deliver(ClerkPayload.deleted(id: "user_\(t)_tomb"))
+        let clerk = try ClerkAPIStandIn(users: [
+            ClerkPayload.userObject(
+                id: "user_\(t)_ahead", email: "right-\(t)@example.com", first: "Right", updatedAt: 50),
+            ClerkPayload.userObject(id: "user_\(t)_tomb", email: "back-\(t)@example.com", first: "Back", updatedAt: 60),
+        ])
+        let run = try clerkSync(["resync", "user_\(t)_ahead", "user_\(t)_tomb"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("user_\(t)_ahead: updated"))
+        #expect(run.stdout.contains("user_\(t)_tomb: updated"))
+        #expect(run.stdout.contains(summary(updated: 2)))
+        #expect(
+            try database.user("user_\(t)_ahead")
+                == UserRow(email: "right-\(t)@example.com", name: "Right", clerkUpdatedAt: 50))
+        #expect(
+            try database.user("user_\(t)_tomb")
+                == UserRow(email: "back-\(t)@example.com", name: "Back", clerkUpdatedAt: 60))
+        let logged = run.stderr.split(separator: "\n").filter { $0.contains(#""msg":"user resynced from Clerk""#) }
+        #expect(logged.count == 2)
+        #expect(logged.allSatisfy { $0.contains(#""forced":"true""#) })
+        #expect(!run.stderr.contains("@example.com"))
+        // Reconcile afterwards agrees with what resync wrote.
+        let check = try clerkSync(["reconcile", "--dry-run"], database: database, clerk: clerk)
+        #expect(check.stdout.contains("would update 0"), "\(check.stdout)")
+    }
+
+    @Test("missing key or bad arguments: one readable line, non-zero exit")
+    func usageErrors() throws {
+        let database = try TestDatabase()
+        let clerk = try ClerkAPIStandIn(users: [])
+        let noKey = try clerkSync(["reconcile"], database: database, clerk: clerk, secretKey: "")
+        #expect(noKey.status != 0)
+        #expect(noKey.stderr.contains("set CLERK_SECRET_KEY"))
+        #expect(try clerkSync(["reconcile", "--page-size", "501"], database: database, clerk: clerk).status != 0)
+        #expect(try clerkSync(["ensure"], database: database, clerk: clerk).status != 0)
+    }
+}

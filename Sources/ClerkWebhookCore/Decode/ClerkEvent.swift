@@ -69,6 +69,11 @@ extension ClerkEvent {
             throw EventDecodingError("`data.id` is missing or not a non-empty string")
         }
         try Self.rejectNUL(id, field: "data.id")
+        // Clerk ids are ~32 characters; a longer one cannot be a real id, and a unique index could
+        // not hold a huge one (a permanent error, so a retry loop, instead of this 400).
+        guard id.utf8.count <= Self.maximumIDBytes else {
+            throw EventDecodingError("`data.id` is longer than \(Self.maximumIDBytes) bytes")
+        }
 
         switch type {
         case "user.created", "user.updated":
@@ -79,6 +84,9 @@ extension ClerkEvent {
             self.init(type: type, objectID: id, change: .ignore)
         }
     }
+
+    /// The longest `data.id` accepted.
+    public static let maximumIDBytes = 255
 
     // PostgreSQL text cannot hold NUL; such a value can never be stored, so it is a 400, not a 5xx.
     fileprivate static func rejectNUL(_ value: String, field: String) throws(EventDecodingError) {
@@ -98,6 +106,9 @@ extension UserSnapshot {
             updatedAtMillis: updatedAt
         )
     }
+
+    /// The longest primary email address accepted.
+    public static let maximumEmailBytes = 320
 
     private static func optionalString(_ value: JSONValue?, field: String) throws(EventDecodingError) -> String? {
         switch value {
@@ -125,6 +136,10 @@ extension UserSnapshot {
             guard case .object = address else { throw EventDecodingError("`data.email_addresses` holds a non-object") }
             guard case .string(let id)? = address["id"], id == primaryID else { continue }
             let email = try optionalString(address["email_address"], field: "data.email_addresses[].email_address")
+            // 64 + 1 + 255: no real address is longer, and the unique index on email needs a bound.
+            if let email, email.utf8.count > maximumEmailBytes {
+                throw EventDecodingError("the primary email address is longer than \(maximumEmailBytes) bytes")
+            }
             return email.flatMap { $0.isEmpty ? nil : $0 }
         }
         return nil

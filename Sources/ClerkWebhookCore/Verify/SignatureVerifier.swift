@@ -69,7 +69,8 @@ public struct SignatureVerifier: Sendable {
         }
         guard !candidates.isEmpty else { throw .noVersion1Signature }
         for key in keys {
-            let expected = mac(key: key, id: id, timestamp: timestampText, body: body)
+            // The canonical integer, as the Svix libraries sign it (so `0{ts}` verifies like `{ts}`).
+            let expected = mac(key: key, id: id, timestamp: String(timestamp), body: body)
             for candidate in candidates where crypto.constantTimeEquals(expected, candidate) {
                 return
             }

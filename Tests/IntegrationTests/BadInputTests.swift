@@ -18,12 +18,20 @@ struct CorpusCase: Decodable, Sendable {
     var method: String?
     var headers: [[String]]?
     var body: String?
-    var body_base64: String?
-    var body_repeat: Repeat?
+    var bodyBase64: String?
+    var bodyRepeat: Repeat?
     var expect: Int
-    var expect_nginx: Int?
+    var expectNginx: Int?
     var row: [String: String]?
-    var sign_over: String?
+    var signOver: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, method, headers, body, expect, row
+        case bodyBase64 = "body_base64"
+        case bodyRepeat = "body_repeat"
+        case expectNginx = "expect_nginx"
+        case signOver = "sign_over"
+    }
 
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("BadInputCorpus")
@@ -62,9 +70,9 @@ struct CorpusRequest {
         }
         if let text = entry.body {
             body = Array(expand(text).utf8)
-        } else if let encoded = entry.body_base64 {
+        } else if let encoded = entry.bodyBase64 {
             body = Array(Data(base64Encoded: encoded)!)
-        } else if let spec = entry.body_repeat {
+        } else if let spec = entry.bodyRepeat {
             let prefix = expand(spec.prefix)
             let suffix = expand(spec.suffix)
             var count = spec.count
@@ -82,7 +90,7 @@ struct CorpusRequest {
             (pair[0], Self.expandTime(Self.expandRepeats(pair[1].replacingOccurrences(of: "{id}", with: svixID)), now))
         }
         // Sign over what the binary will read: the svix-* header, else its webhook-* twin, trimmed.
-        let order = entry.sign_over == "webhook" ? ["webhook-", "svix-"] : ["svix-", "webhook-"]
+        let order = entry.signOver == "webhook" ? ["webhook-", "svix-"] : ["svix-", "webhook-"]
         let id = Self.sent("id", in: filled, order: order) ?? ""
         let timestamp = Self.sent("timestamp", in: filled, order: order).flatMap { Int64($0) } ?? now
         let signature = String(Self.signer.signature(id: id, timestamp: timestamp, body: body).dropFirst(3))
@@ -208,7 +216,7 @@ struct CorpusRequest {
             let viaNginx = try CorpusRequest(entry, now: now)
             let reply = try sendThroughNginx(viaNginx, url: cgi.url)
             requests += 1
-            let expected = entry.expect_nginx ?? entry.expect
+            let expected = entry.expectNginx ?? entry.expect
             let nginxOK = reply == expected
             #expect(nginxOK, "nginx \(entry.name): status \(reply), expected \(expected)")
             ok = ok && nginxOK

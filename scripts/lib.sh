@@ -91,6 +91,9 @@ cw_stop_all() {
         kill -INT "$CW_PG_PID" 2>/dev/null || true
         while kill -0 "$CW_PG_PID" 2>/dev/null; do sleep 0.1; done
     fi
+    if [[ -n ${CW_FAULT_DATA:-} && -f $CW_FAULT_DATA/postmaster.pid ]]; then
+        "$CW_ROOT/scripts/pg-control.sh" stop "$CW_FAULT_DATA" "$CW_FAULT_SOCKETS" >/dev/null 2>&1 || true
+    fi
     if [[ -n ${CW_STATE:-} && ${CW_KEEP_STATE:-0} != 1 ]]; then
         rm -rf "$CW_STATE"
     fi
@@ -112,6 +115,21 @@ cw_start_postgres() {
     fi
     CW_PG_PID=$(head -n 1 "$CW_STATE/pgdata/postmaster.pid")
     CW_ADMIN_URL="postgresql:///postgres?host=$CW_STATE&user=postgres"
+}
+
+# A second, separate cluster that the fault tests stop and start (scripts/pg-control.sh) without
+# disturbing the main one; its database $1 has the migrations. Sets CW_FAULT_DATA, CW_FAULT_SOCKETS.
+cw_start_fault_postgres() {
+    CW_FAULT_DATA=$CW_STATE/faultdata
+    CW_FAULT_SOCKETS=$CW_STATE/fault
+    mkdir -p "$CW_FAULT_SOCKETS"
+    [[ $EUID -eq 0 ]] && chown "$CW_RUN_USER:" "$CW_FAULT_SOCKETS"
+    cw_as_user "$CW_PG_BIN/initdb" -D "$CW_FAULT_DATA" -U postgres -A trust -E UTF8 --locale=C \
+        >"$CW_STATE/initdb-fault.log" 2>&1 || { cat "$CW_STATE/initdb-fault.log" >&2; return 1; }
+    "$CW_ROOT/scripts/pg-control.sh" start "$CW_FAULT_DATA" "$CW_FAULT_SOCKETS" >/dev/null
+    local url="postgresql:///postgres?host=$CW_FAULT_SOCKETS&user=postgres"
+    cw_psql "$url" -c "CREATE DATABASE \"$1\""
+    cw_apply_migrations "postgresql:///$1?host=$CW_FAULT_SOCKETS&user=postgres"
 }
 
 cw_database_url() { printf 'postgresql:///%s?host=%s&user=postgres' "$1" "$CW_STATE"; }

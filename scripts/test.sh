@@ -19,6 +19,9 @@ cw_apply_migrations "$template_url"
 cw_apply_migrations "$template_url"
 "$CW_ROOT/scripts/check-migrations.sh" "$CW_ADMIN_URL" "$CW_STATE"
 
+cw_log "starting a second PostgreSQL for the fault tests (they stop and restart it)"
+cw_start_fault_postgres clerk_webhook_faults
+
 # The e2e database is cloned before anything connects to the template.
 cw_create_database clerk_webhook_e2e clerk_webhook_template
 # The public Svix test-vector secret: the tests sign with it.
@@ -42,6 +45,8 @@ CLERK_WEBHOOK_TEST_DEPLOYMENTS=$(IFS=';' && echo "${deployments[*]}")
 export CLERK_WEBHOOK_TEST_DEPLOYMENTS
 export CLERK_WEBHOOK_TEST_BINARY=$CW_STATE/bin/clerk-webhook
 export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_STATE/bin/clerk-sync
+export CLERK_WEBHOOK_TEST_FAULT_DATA=$CW_FAULT_DATA CLERK_WEBHOOK_TEST_FAULT_SOCKETS=$CW_FAULT_SOCKETS
+export CLERK_WEBHOOK_TEST_FAULT_DATABASE=clerk_webhook_faults
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors "$@")
 
 cw_log "linting"

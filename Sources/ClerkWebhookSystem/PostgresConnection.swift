@@ -45,15 +45,24 @@ public final class PostgresConnection {
 
     /// Runs one statement with text parameters (an unnamed statement: no server-side state)
     /// and returns its rows as text (`nil` = SQL NULL).
+    ///
+    /// - Parameter timeoutMillis: when set, a statement still running after this long is cancelled
+    ///   (the server rolls it back and answers SQLSTATE 57014). Client-side, so it needs no session
+    ///   setting and works through PgBouncer/Supavisor in transaction mode.
     @discardableResult
-    public func execute(_ statement: PlannedStatement) throws(DatabaseError) -> [[String?]] {
-        let result = withOptionalCStringArray(statement.parameters) { parameters in
-            PQexecParams(handle, statement.sql, Int32(statement.parameters.count), nil, parameters, nil, nil, 0)
+    public func execute(_ statement: PlannedStatement, timeoutMillis: Int? = nil) throws(DatabaseError) -> [[String?]] {
+        let sent = withOptionalCStringArray(statement.parameters) { parameters in
+            PQsendQueryParams(handle, statement.sql, Int32(statement.parameters.count), nil, parameters, nil, nil, 0)
         }
-        guard let result else {
-            throw DatabaseError(
-                sqlState: nil, message: Self.trimmed(PQerrorMessage(handle)), connectionLost: !isHealthy)
+        guard sent == 1 else { throw lastError() }
+        try awaitResult(timeoutMillis: timeoutMillis)
+
+        // One statement: the first result is the answer; drain the rest so the connection is reusable.
+        var first: OpaquePointer?
+        while let result = PQgetResult(handle) {
+            if first == nil { first = result } else { PQclear(result) }
         }
+        guard let result = first else { throw lastError() }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
@@ -72,6 +81,44 @@ public final class PostgresConnection {
                 clerk_pq_primary_message(result).map { String(cString: $0) } ?? Self.trimmed(PQerrorMessage(handle))
             throw DatabaseError(sqlState: state, message: message, connectionLost: !isHealthy)
         }
+    }
+
+    // Waits until the whole answer is in, cancelling the statement at the deadline. If the server
+    // does not answer the cancel within 5 s either, the connection is given up.
+    private func awaitResult(timeoutMillis: Int?) throws(DatabaseError) {
+        let start = ProcessEnvironment.monotonicMicros()
+        var cancelled = false
+        while PQisBusy(handle) == 1 {
+            var wait: Int32 = -1
+            if let timeoutMillis {
+                let elapsed = Int((ProcessEnvironment.monotonicMicros() - start) / 1000)
+                if !cancelled && elapsed >= timeoutMillis {
+                    cancel()
+                    cancelled = true
+                }
+                wait = Int32(clamping: cancelled ? timeoutMillis + 5000 - elapsed : timeoutMillis - elapsed)
+                if cancelled && wait <= 0 {
+                    throw DatabaseError(
+                        sqlState: "57014", message: "statement timed out and the cancel went unanswered",
+                        connectionLost: true)
+                }
+            }
+            var ready = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let count = poll(&ready, 1, wait)
+            if count < 0 && errno != EINTR { throw lastError() }
+            if count > 0 && PQconsumeInput(handle) == 0 { throw lastError() }
+        }
+    }
+
+    private func cancel() {
+        guard let token = PQgetCancel(handle) else { return }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(token, &message, Int32(message.count))
+        PQfreeCancel(token)
+    }
+
+    private func lastError() -> DatabaseError {
+        DatabaseError(sqlState: nil, message: Self.trimmed(PQerrorMessage(handle)), connectionLost: !isHealthy)
     }
 
     /// Runs SQL text that may hold several statements (simple query protocol, no parameters), such
@@ -104,16 +151,22 @@ public final class PostgresConnection {
 /// the connection between requests, and drops it when it breaks so the next request reconnects.
 public final class PostgresExecutor: StatementExecutor {
     private let url: String?
+    private let timeoutMillis: Int?
     private var connection: PostgresConnection?
 
-    public init(url: String?) { self.url = url }
+    /// - Parameter statementTimeoutMillis: cancel a delivery's statement after this long (`nil`: never).
+    public init(url: String?, statementTimeoutMillis: Int? = WebhookConfig.defaultStatementTimeoutMillis) {
+        self.url = url
+        timeoutMillis = statementTimeoutMillis
+    }
 
     /// Connects now, if not connected, and warms the server backend up (it loads and compiles the
     /// sync function), so the first request pays for neither. Failures are ignored here: the
     /// request that needs the connection reports them.
     public func prepare() {
         if connection == nil { connection = try? PostgresConnection(url: url) }
-        _ = try? connection?.execute(PlannedStatement(sql: Statements.warmUp, parameters: []))
+        _ = try? connection?.execute(
+            PlannedStatement(sql: Statements.warmUp, parameters: []), timeoutMillis: timeoutMillis)
     }
 
     public func execute(_ statement: PlannedStatement) throws(DatabaseError) -> String? {
@@ -126,7 +179,7 @@ public final class PostgresExecutor: StatementExecutor {
             connection = open
         }
         do {
-            return try open.execute(statement).first?.first ?? nil
+            return try open.execute(statement, timeoutMillis: timeoutMillis).first?.first ?? nil
         } catch {
             if error.connectionLost { connection = nil }
             throw error

@@ -19,7 +19,10 @@ let verifier = config.flatMap { config in
 let settings = try? config.get()
 let loop = RequestLoop(
     handler: WebhookHandler(verifier: verifier),
-    executor: PostgresExecutor(url: settings?.databaseURL ?? environment["DATABASE_URL"]),
+    executor: PostgresExecutor(
+        url: settings?.databaseURL ?? environment["DATABASE_URL"],
+        statementTimeoutMillis: settings.map { $0.statementTimeoutMillis }
+            ?? WebhookConfig.defaultStatementTimeoutMillis),
     logLevel: settings?.logLevel ?? .info)
 
 if RequestLoop.isCGI {

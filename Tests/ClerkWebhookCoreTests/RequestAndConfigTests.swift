@@ -61,9 +61,12 @@ import Testing
         #expect(config.databaseURL == "postgresql:///x")
         #expect(config.maximumRequests == 1)
         #expect(config.logLevel == .info)
+        #expect(config.statementTimeoutMillis == 8000)
         let older = try WebhookConfig(environment: [
             "CLERK_WEBHOOK_SECRET": "whsec_old", "CLERK_WEBHOOK_MAX_REQUESTS": "0",
+            "CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS": "0",
         ])
+        #expect(older.statementTimeoutMillis == nil)
         #expect(older.signingSecretsVariable == "CLERK_WEBHOOK_SECRET")
         #expect(older.maximumRequests == nil)
         #expect(older.databaseURL == nil)
@@ -77,6 +80,10 @@ import Testing
             (
                 ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_MAX_REQUESTS": "many"],
                 "CLERK_WEBHOOK_MAX_REQUESTS"
+            ),
+            (
+                ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS": "5s"],
+                "CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS"
             ),
             (
                 ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_LOG_LEVEL": "loud"],

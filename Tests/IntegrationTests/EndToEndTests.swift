@@ -211,7 +211,12 @@ struct Deployment: Sendable, CustomTestStringConvertible {
 extension TestDatabase {
     /// Connects to an existing database by name.
     init(existing name: String) throws {
-        url = try TestDatabase.url(name)
+        try self.init(url: TestDatabase.url(name))
+    }
+
+    /// A database elsewhere, e.g. on the fault tests' own cluster.
+    init(url: String) throws {
+        self.url = url
         connection = try PostgresConnection(url: url)
     }
 }

@@ -10,6 +10,11 @@ public struct WebhookConfig: Equatable, Sendable {
     public var maximumRequests: Int?
     /// The least severe log level written.
     public var logLevel: LogLevel
+    /// A delivery's statement is cancelled (503, retried by Svix) after this long; `nil`: never.
+    public var statementTimeoutMillis: Int?
+
+    /// 8 s: with the 5 s connect timeout a delivery always answers inside Svix's 15 s.
+    public static let defaultStatementTimeoutMillis = 8000
 
     /// Reads the configuration from environment variables.
     public init(environment: [String: String]) throws(ConfigurationError) {
@@ -38,6 +43,15 @@ public struct WebhookConfig: Equatable, Sendable {
                 throw ConfigurationError("CLERK_WEBHOOK_MAX_REQUESTS must be a whole number (0 = no limit)")
             }
             maximumRequests = count == 0 ? nil : count
+        }
+        switch value("CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS") {
+        case nil: statementTimeoutMillis = Self.defaultStatementTimeoutMillis
+        case let text?:
+            guard let millis = Int(text), millis >= 0, millis <= 3_600_000 else {
+                throw ConfigurationError(
+                    "CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0 = no limit)")
+            }
+            statementTimeoutMillis = millis == 0 ? nil : millis
         }
         switch value("CLERK_WEBHOOK_LOG_LEVEL") {
         case nil: logLevel = .info

@@ -49,6 +49,23 @@ export CLERK_WEBHOOK_TEST_FAULT_DATA=$CW_FAULT_DATA CLERK_WEBHOOK_TEST_FAULT_SOC
 export CLERK_WEBHOOK_TEST_FAULT_DATABASE=clerk_webhook_faults
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors "$@")
 
+# Everything the stack logged during the whole run (webhook JSON lines from every mode, fcgiwrap,
+# nginx): no secret, signature, email or test name may appear. The tests' emails all end in
+# @example.com; their names and secrets are listed here.
+cw_log "scanning the logs of the whole run for secrets and personal data"
+mapfile -t logs < <(find "$CW_STATE" -maxdepth 2 \( -name '*.out' -o -name 'error.log' -o -name 'access.log' \) -type f)
+forbidden=(MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_ 'v1,' '@example.com' sk_test_ Lognamefirst Wrongsecret Lovelace)
+findings=0
+for pattern in "${forbidden[@]}"; do
+    if grep -F -l -- "$pattern" "${logs[@]}" >/dev/null 2>&1; then
+        echo "log scan: '$pattern' found in: $(grep -F -l -- "$pattern" "${logs[@]}" | tr '\n' ' ')" >&2
+        findings=$((findings + 1))
+    fi
+done
+lines=$(cat "${logs[@]}" | wc -l)
+cw_log "log scan: ${#logs[@]} files, $lines lines, ${#forbidden[@]} patterns, $findings findings"
+((findings == 0))
+
 cw_log "linting"
 (cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh .ci/run)
 (cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)

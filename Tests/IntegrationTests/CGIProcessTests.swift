@@ -75,3 +75,31 @@ import Testing
         #expect(result.stdout.hasPrefix("Status: 200"))
     }
 }
+
+/// Secrets never leak, and a wrong one is loud.
+@Suite struct SecretTests {
+    @Test("a wrong secret configured: every delivery 401, each logged as a warning that names the variable")
+    func wrongSecret() throws {
+        let database = try TestDatabase()
+        let configured = "whsec_" + String(repeating: "B", count: 43) + "="
+        var answers: [CGIAnswer] = []
+        for index in 0..<3 {
+            let user = "user_" + uniqueToken()
+            let body = ClerkPayload.user(id: user, email: "w-\(user)@example.com", first: "Wrongsecret", updatedAt: 1)
+            answers.append(
+                try CGIAnswer(
+                    body, id: "msg_wrong_\(index)_\(user)", databaseURL: database.url,
+                    environment: ["CLERK_WEBHOOK_SIGNING_SECRET": configured]))
+        }
+        for answer in answers {
+            #expect(answer.status == 401)
+            #expect(answer.output.hasSuffix(#"{"error":"Invalid signature"}"#))
+            #expect(answer.log.contains(#""level":"warn""#))
+            #expect(answer.log.contains("CLERK_WEBHOOK_SIGNING_SECRET is wrong or was rotated"), "\(answer.log)")
+            for secret in ["BBBBBBBBBB", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "@example.com", "Wrongsecret", "v1,"] {
+                #expect(!answer.log.contains(secret) && !answer.output.contains(secret))
+            }
+        }
+        #expect(try database.query("SELECT count(*) FROM public.users") == [["0"]])
+    }
+}

@@ -38,6 +38,13 @@ final class LockedCounter: @unchecked Sendable {  // Every access holds `lock`.
     private var count = 0
 
     func increment() { lock.withLock { count += 1 } }
+    /// Adds one and returns the new count.
+    func incrementAndGet() -> Int {
+        lock.withLock {
+            count += 1
+            return count
+        }
+    }
     var value: Int { lock.withLock { count } }
 }
 

@@ -187,5 +187,6 @@ final class LockedData: @unchecked Sendable {  // Every access holds `lock`.
     private var data = Data()
 
     func set(_ value: Data) { lock.withLock { data = value } }
+    func append(_ value: Data) { lock.withLock { data.append(value) } }
     func get() -> Data { lock.withLock { data } }
 }

@@ -103,7 +103,9 @@ public enum SignatureFailure: Error, Equatable, Sendable, CustomStringConvertibl
         case .timestampTooOld: "timestamp too old"
         case .timestampTooNew: "timestamp too new"
         case .noVersion1Signature: "no well-formed v1 signature in svix-signature"
-        case .noMatchingSignature: "no matching signature"
+        case .noMatchingSignature:
+            "no matching signature: a fresh, well-formed delivery that no configured secret signed (if every"
+                + " delivery fails this way, CLERK_WEBHOOK_SIGNING_SECRET is wrong or was rotated in Clerk)"
         }
     }
 }

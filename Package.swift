@@ -41,6 +41,12 @@ let package = Package(
             ]
         ),
 
+        // libFuzzer target over reading, verification and decoding; built only by fuzz/run.sh.
+        .executableTarget(
+            name: "clerk-webhook-fuzz",
+            dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"]
+        ),
+
         .testTarget(
             name: "ClerkWebhookCoreTests",
             dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"]

@@ -4,14 +4,14 @@
 #   scripts/install-packages.sh build|runtime|test...
 #     build    headers and tools to compile (the Swift toolchain itself is not a Debian package)
 #     runtime  what the deployed binaries and the three nginx deployments need
-#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, shellcheck
+#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, shellcheck, valgrind
 #     bench    what bench/run.sh needs on top: wrk, PgBouncer, a C compiler, Python venvs
 set -euo pipefail
 
 declare -A roles=(
     [build]="libpq-dev libssl-dev libfcgi-dev pkg-config"
     [runtime]="libpq5 libssl3 libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
-    [test]="postgresql-15 postgresql-client-15 shellcheck python3 util-linux passwd"
+    [test]="postgresql-15 postgresql-client-15 shellcheck python3 util-linux passwd valgrind"
     [bench]="wrk pgbouncer gcc libc6-dev python3-venv time"
 )
 

@@ -2,7 +2,9 @@
 # The test command (README, .ci/run): installs what is missing, builds, starts a throwaway
 # PostgreSQL 15 and the three nginx deployments (cgi, warm, persistent) on 127.0.0.1, checks the
 # migrations, and runs every test against them. Everything it starts is stopped on exit.
-# Arguments go to `swift test`, e.g. `scripts/test.sh --filter FallbackTests` while working on one suite.
+# Then: one CGI invocation under valgrind, a bounded fuzzing run, the unit tests under ASan and TSan.
+# Arguments go to `swift test`, e.g. `scripts/test.sh --filter FallbackTests` while working on one
+# suite; such a run skips fuzzing and the sanitizers.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +51,30 @@ export CLERK_WEBHOOK_TEST_FAULT_DATA=$CW_FAULT_DATA CLERK_WEBHOOK_TEST_FAULT_SOC
 export CLERK_WEBHOOK_TEST_FAULT_DATABASE=clerk_webhook_faults
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors "$@")
 
+cw_log "one CGI invocation under valgrind: no memory errors, nothing definitely or indirectly lost"
+fixture=$CW_ROOT/fixtures/user.created.json
+length=$(stat -c %s "$fixture")
+mapfile -t signed < <(CLERK_WEBHOOK_SIGNING_SECRET=$test_secret "$CW_STATE/bin/clerk-sync" sign "$fixture" --id "msg_valgrind_$$")
+env -i REQUEST_METHOD=POST CONTENT_LENGTH="$length" GATEWAY_INTERFACE=CGI/1.1 \
+    HTTP_SVIX_ID="${signed[0]#svix-id: }" HTTP_SVIX_TIMESTAMP="${signed[1]#svix-timestamp: }" \
+    HTTP_SVIX_SIGNATURE="${signed[2]#svix-signature: }" CLERK_WEBHOOK_SIGNING_SECRET="$test_secret" \
+    DATABASE_URL="$(cw_database_url clerk_webhook_e2e)" \
+    valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    --error-exitcode=99 "$CW_STATE/bin/clerk-webhook" <"$fixture" >"$CW_STATE/valgrind.out" 2>"$CW_STATE/valgrind.log" ||
+    { cat "$CW_STATE/valgrind.log" >&2; exit 1; }
+head -n 1 "$CW_STATE/valgrind.out" | grep -q '^Status: 200' || { cat "$CW_STATE/valgrind.out" >&2; exit 1; }
+cw_log "valgrind: $(grep -E 'definitely lost|ERROR SUMMARY' "$CW_STATE/valgrind.log" | sed 's/^==[0-9]*== *//' | tr '\n' ' ')"
+
+if (($# == 0)); then
+    cw_log "fuzzing: 100,000 inputs through reading, verification and decoding (Tests/Fuzz/run.sh)"
+    "$CW_ROOT/Tests/Fuzz/run.sh" 100000
+    cw_log "unit tests under AddressSanitizer and ThreadSanitizer"
+    for sanitizer in address thread; do
+        (cd "$CW_ROOT" && swift test --scratch-path ".build/sanitize-$sanitizer" --sanitize="$sanitizer" \
+            --disable-xctest --filter ClerkWebhookCoreTests 2>&1 | grep -E 'Sanitizer|Test run with|error:')
+    done
+fi
+
 # Everything the stack logged during the whole run (webhook JSON lines from every mode, fcgiwrap,
 # nginx): no secret, signature, email or test name may appear. The tests' emails all end in
 # @example.com; their names and secrets are listed here.
@@ -67,6 +93,6 @@ cw_log "log scan: ${#logs[@]} files, $lines lines, ${#forbidden[@]} patterns, $f
 ((findings == 0))
 
 cw_log "linting"
-(cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh .ci/run)
+(cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh Tests/Fuzz/run.sh .ci/run)
 (cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)
 cw_log "all tests passed"

@@ -54,10 +54,16 @@ expect "authenticated reads only their own row" "user_2aaa" \
     "$(query "$supabase_url" "$as_user_a SELECT string_agg(clerk_id, ',') FROM public.users")"
 expect "authenticated updates only their own row" "user_2aaa" \
     "$(query "$supabase_url" "$as_user_a UPDATE public.users SET preferences = '{}' RETURNING clerk_id")"
-if query "$supabase_url" "$as_user_a UPDATE public.users SET role = 'admin'" 2>/dev/null; then
-    echo "check-migrations: authenticated could change role" >&2
-    exit 1
-fi
+expect "authenticated cannot update another user's row" "" \
+    "$(query "$supabase_url" "$as_user_a UPDATE public.users SET preferences = '{}' WHERE clerk_id = 'user_2bbb' RETURNING clerk_id")"
+for change in "role = 'admin'" "clerk_id = 'user_2ccc'" "deleted_at = now()" "deleted_at = NULL"; do
+    if query "$supabase_url" "$as_user_a UPDATE public.users SET $change" 2>/dev/null; then
+        echo "check-migrations: authenticated could run SET $change on its own row" >&2
+        exit 1
+    fi
+done
+expect "role, clerk_id and deleted_at unchanged" "user_2aaa user" \
+    "$(query "$supabase_url" "SELECT clerk_id || ' ' || role FROM public.users WHERE email = 'a@example.com' AND deleted_at IS NULL")"
 expect "anon reads nothing" "denied" \
     "$(query "$supabase_url" "SET ROLE anon; SELECT count(*) FROM public.users" 2>/dev/null || echo denied)"
 

@@ -41,7 +41,7 @@ let package = Package(
             ]
         ),
 
-        // libFuzzer target over reading, verification and decoding; built only by fuzz/run.sh.
+        // libFuzzer target over reading, verification and decoding; built only by Tests/Fuzz/run.sh.
         .executableTarget(
             name: "clerk-webhook-fuzz",
             dependencies: ["ClerkWebhookCore", "ClerkWebhookSystem"]

@@ -84,7 +84,7 @@ public final class PostgresConnection {
     }
 
     // Waits until the whole answer is in, cancelling the statement at the deadline. If the server
-    // does not answer the cancel within 5 s either, the connection is given up.
+    // does not answer the cancel within 1 s either, the connection is given up.
     private func awaitResult(timeoutMillis: Int?) throws(DatabaseError) {
         let start = ProcessEnvironment.monotonicMicros()
         var cancelled = false
@@ -96,7 +96,7 @@ public final class PostgresConnection {
                     cancel()
                     cancelled = true
                 }
-                wait = Int32(clamping: cancelled ? timeoutMillis + 5000 - elapsed : timeoutMillis - elapsed)
+                wait = Int32(clamping: cancelled ? timeoutMillis + 1000 - elapsed : timeoutMillis - elapsed)
                 if cancelled && wait <= 0 {
                     throw DatabaseError(
                         sqlState: "57014", message: "statement timed out and the cancel went unanswered",

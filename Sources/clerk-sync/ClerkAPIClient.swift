@@ -89,34 +89,16 @@ final class ClerkAPIClient {
     }
 
     private func send(_ path: String) throws -> Answer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = [
+        let arguments = [
             "-sS", "--connect-timeout", "10", "--max-time", "60", "-H", "@-", "-H", "Accept: application/json",
             "-w", "\n%{http_code} %header{retry-after}", baseURL + path,
         ]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw Refused(description: "cannot run /usr/bin/curl: \(error.localizedDescription)")
-        }
-        input.fileHandleForWriting.write(Data("Authorization: Bearer \(secretKey)\n".utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message =
-                problem.split(separator: "\n").last.map(String.init) ?? "curl exit \(process.terminationStatus)"
+        let run = try Curl.run(arguments, input: Data("Authorization: Bearer \(secretKey)\n".utf8))
+        guard run.status == 0 else {
+            let message = run.errors.split(separator: "\n").last.map(String.init) ?? "curl exit \(run.status)"
             return Answer(status: nil, body: [], transportError: message)
         }
-        let bytes = Array(data)
+        let bytes = run.output
         guard let split = bytes.lastIndex(of: UInt8(ascii: "\n")) else {
             return Answer(status: nil, body: [], transportError: "curl printed no status")
         }
@@ -145,4 +127,32 @@ final class ClerkAPIClient {
 /// A progress or diagnostic line on stderr (stdout carries the report).
 func note(_ text: String) {
     FileHandle.standardError.write(Data(("clerk-sync: " + text + "\n").utf8))
+}
+
+/// /usr/bin/curl as a child process: TLS, proxies and CA bundles as everywhere else on the host.
+enum Curl {
+    /// Runs curl with `arguments`, feeding `input` on stdin (a request body, or headers that must not
+    /// appear on a command line); returns its exit status, stdout and stderr.
+    static func run(_ arguments: [String], input: Data) throws -> (status: Int32, output: [UInt8], errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        do {
+            try process.run()
+        } catch {
+            throw CommandError("cannot run /usr/bin/curl: \(error.localizedDescription)")
+        }
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        let output = Array(stdout.fileHandleForReading.readDataToEndOfFile())
+        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output, errors)
+    }
 }

@@ -107,19 +107,9 @@ struct Ensure: ParsableCommand {
             """
     )
 
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var api: ClerkAPIOptions
+    @OptionGroup var users: UserFetch
 
-    @Argument(help: "Clerk user ids (user_...).")
-    var userIDs: [String]
-
-    func validate() throws {
-        if userIDs.isEmpty { throw ValidationError("give at least one Clerk user id") }
-    }
-
-    func run() throws {
-        try fetchAndApply(userIDs, database: database, api: api, force: false)
-    }
+    func run() throws { try users.run(force: false) }
 }
 
 /// Forces users to Clerk's state for manual repair.
@@ -136,6 +126,13 @@ struct Resync: ParsableCommand {
             """
     )
 
+    @OptionGroup var users: UserFetch
+
+    func run() throws { try users.run(force: true) }
+}
+
+/// What `ensure` and `resync` share: the connections and the user ids to fetch and apply.
+struct UserFetch: ParsableArguments {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: ClerkAPIOptions
 
@@ -146,23 +143,20 @@ struct Resync: ParsableCommand {
         if userIDs.isEmpty { throw ValidationError("give at least one Clerk user id") }
     }
 
-    func run() throws {
-        try fetchAndApply(userIDs, database: database, api: api, force: true)
-    }
-}
-
-private func fetchAndApply(_ ids: [String], database: DatabaseOptions, api: ClerkAPIOptions, force: Bool) throws {
-    let client = try api.client()
-    var sync = UserSync(connection: try database.connect(), dryRun: false, force: force)
-    for id in ids {
-        let before = sync.report
-        try sync.confirmAndApply(id, row: try sync.rows(id: id)[id], client: client)
-        for result in ReconcileResult.allCases where sync.report.count(result) > before.count(result) {
-            print("\(id): \(result.rawValue)")
+    /// Fetches each user and applies it (forced for resync); one `USER_ID: result` line each.
+    func run(force: Bool) throws {
+        let client = try api.client()
+        var sync = UserSync(connection: try database.connect(), dryRun: false, force: force)
+        for id in userIDs {
+            let before = sync.report
+            try sync.confirmAndApply(id, row: try sync.rows(id: id)[id], client: client)
+            for result in ReconcileResult.allCases where sync.report.count(result) > before.count(result) {
+                print("\(id): \(result.rawValue)")
+            }
         }
+        if userIDs.count > 1 { print(sync.report.summary) }
+        if sync.report.hasFailures { throw ExitCode(1) }
     }
-    if ids.count > 1 { print(sync.report.summary) }
-    if sync.report.hasFailures { throw ExitCode(1) }
 }
 
 /// Carries out the fallbacks' writes, one apply statement per user, and keeps the report.

@@ -79,7 +79,7 @@ struct Sign: ParsableCommand {
     }
 }
 
-/// Signs a fixture and POSTs it (with curl, so https works as everywhere else).
+/// Signs a fixture and POSTs it with curl.
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign a payload now and POST it; print the HTTP status and the response body.",
@@ -98,28 +98,14 @@ struct Send: ParsableCommand {
 
     func run() throws {
         let (body, headers) = try signing.signed()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         var arguments = ["-sS", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-"]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
-        process.arguments = arguments + ["-w", "\n%{http_code}", url]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        do {
-            try process.run()
-        } catch {
-            throw CommandError("cannot run /usr/bin/curl: \(error.localizedDescription)")
-        }
-        input.fileHandleForWriting.write(Data(body))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let split = text.lastIndex(of: "\n"),
+        let run = try Curl.run(arguments + ["-w", "\n%{http_code}", url], input: Data(body))
+        let text = String(decoding: run.output, as: UTF8.self)
+        guard run.status == 0, let split = text.lastIndex(of: "\n"),
             let status = Int(text[text.index(after: split)...])
         else {
-            throw CommandError("could not reach \(url) (curl exit \(process.terminationStatus))")
+            throw CommandError("could not reach \(url) (curl exit \(run.status))")
         }
         print("\(status) \(text[..<split])")
         if !(200..<300).contains(status) { throw ExitCode(1) }

@@ -8,7 +8,7 @@ import ClerkWebhookSystem
 // A libFuzzer target over what an unauthenticated sender controls: the request's CGI variables and
 // body, read, verified (real OpenSSL HMAC) and decoded exactly as the webhook does. The input is
 // split into header values and a body; one variant is signed correctly so decoding is reached too.
-// Built only by fuzz/run.sh (`-sanitize=fuzzer,address`); see README. main hands over to libFuzzer's
+// Built only by Tests/Fuzz/run.sh (`-sanitize=fuzzer,address`); see README. main hands over to libFuzzer's
 // driver, so the usual libFuzzer flags apply (-runs=N, -max_total_time=S, corpus directories).
 
 private let crypto = OpenSSLCrypto()

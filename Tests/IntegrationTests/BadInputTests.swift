@@ -163,12 +163,6 @@ struct CorpusRequest {
 /// must get its contract status — 4xx for bad input, never a 5xx or a crash — and leave the users
 /// table and the ledger byte-for-byte unchanged unless it was accepted.
 @Suite struct BadInputTests {
-    /// Every row of the users table and the ledger.
-    func dump(_ database: TestDatabase) throws -> [[String?]] {
-        try database.query("SELECT row_to_json(u)::text FROM public.users u ORDER BY id")
-            + database.query("SELECT row_to_json(d)::text FROM clerk_webhook.deliveries d ORDER BY svix_id")
-    }
-
     func checkRow(_ request: CorpusRequest, in database: TestDatabase, _ context: String) throws -> Bool {
         guard let expected = request.row else { return true }
         let row = try database.user(request.userID)
@@ -195,7 +189,7 @@ struct CorpusRequest {
 
             // 1. Straight into the binary, on its own database: exact status, no crash, nothing changed.
             let direct = try CorpusRequest(entry, now: now)
-            let before = try dump(database)
+            let before = try database.dump()
             var environment = direct.cgiEnvironment
             environment["CLERK_WEBHOOK_SIGNING_SECRET"] = TestEnvironment.secret
             environment["DATABASE_URL"] = database.url
@@ -207,7 +201,7 @@ struct CorpusRequest {
             if entry.expect == 200 {
                 ok = try checkRow(direct, in: database, "direct \(entry.name)") && ok
             } else {
-                let unchanged = try dump(database) == before
+                let unchanged = try database.dump() == before
                 #expect(unchanged, "direct \(entry.name): the database changed")
                 ok = ok && unchanged
             }

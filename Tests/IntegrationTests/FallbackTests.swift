@@ -20,12 +20,6 @@ import Testing
             try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment)
     }
 
-    /// Every column of every row, and the ledger size: equal dumps mean nothing was written.
-    func dump(_ database: TestDatabase) throws -> [[String?]] {
-        try database.query("SELECT row_to_json(u)::text FROM public.users u ORDER BY id")
-            + database.query("SELECT count(*)::text FROM clerk_webhook.deliveries")
-    }
-
     /// Puts a row in the table as a webhook delivery would.
     func seed(_ database: TestDatabase, id: String, email: String?, first: String? = nil, updatedAt: Int64) throws {
         let webhook = try Deliverer(databaseURL: database.url)
@@ -65,11 +59,11 @@ import Testing
         let paths = try clerk.requests().map(\.path)
         #expect(paths == ["/v1/users/count", "/v1/users", "/v1/users", "/v1/users"])
 
-        let before = try dump(database)
+        let before = try database.dump()
         let second = try clerkSync(["reconcile", "--page-size", "2"], database: database, clerk: clerk)
         #expect(second.status == 0)
         #expect(second.stdout.contains("reconcile: " + summary(unchanged: 5)), "\(second.stdout)")
-        #expect(try dump(database) == before)
+        #expect(try database.dump() == before)
         // Nothing personal in what it printed.
         #expect(!(first.stdout + first.stderr).contains("@example.com"))
         #expect(!(first.stdout + first.stderr).contains("First1"))
@@ -87,7 +81,7 @@ import Testing
             ClerkPayload.userObject(id: "user_\(t)_same", email: "same-\(t)@example.com", updatedAt: 100),
             ClerkPayload.userObject(id: "user_\(t)_new", email: nil, updatedAt: 300),
         ])
-        let before = try dump(database)
+        let before = try database.dump()
         let run = try clerkSync(["reconcile", "--dry-run"], database: database, clerk: clerk)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("would create 1: user_\(t)_new"), "\(run.stdout)")
@@ -95,7 +89,7 @@ import Testing
         #expect(run.stdout.contains("would delete 1: user_\(t)_gone"))
         #expect(run.stdout.contains("unchanged 1"))
         #expect(!run.stdout.contains("@example.com"))
-        #expect(try dump(database) == before)
+        #expect(try database.dump() == before)
     }
 
     @Test("reconcile repairs a stale table: newer rows win, users gone from Clerk are soft-deleted")
@@ -141,10 +135,10 @@ import Testing
                 "/v1/users/user_\(t)_gone"
             ])
 
-        let before = try dump(database)
+        let before = try database.dump()
         let again = try clerkSync(["reconcile"], database: database, clerk: clerk)
         #expect(again.stdout.contains("reconcile: " + summary(unchanged: 3)), "\(again.stdout)")
-        #expect(try dump(database) == before)
+        #expect(try database.dump() == before)
     }
 
     @Test("a user missing from the listing but alive in Clerk is applied, not deleted")
@@ -187,13 +181,13 @@ import Testing
         let t = uniqueToken()
         try seed(database, id: "user_\(t)_kept", email: nil, updatedAt: 1)
         let clerk = try ClerkAPIStandIn(users: [])
-        let before = try dump(database)
+        let before = try database.dump()
         let run = try clerkSync(["reconcile"], database: database, clerk: clerk, secretKey: "sk_test_wrong")
         #expect(run.status != 0)
         #expect(run.stderr.contains("Clerk refused the secret key (HTTP 401)"), "\(run.stderr)")
         #expect(!run.stderr.contains("sk_test_wrong"))
         #expect(try clerk.requests().count == 1)
-        #expect(try dump(database) == before)
+        #expect(try database.dump() == before)
     }
 
     @Test("a listing that keeps failing stops before writing: no user looks deleted")
@@ -206,12 +200,12 @@ import Testing
                 ClerkPayload.userObject(id: "user_\(t)_\(n)", email: nil, updatedAt: 1, createdAt: Int64(n))
             },
             faults: [.init(path: "/v1/users", status: 503, times: 100)])
-        let before = try dump(database)
+        let before = try database.dump()
         let run = try clerkSync(["reconcile", "--retries", "1"], database: database, clerk: clerk)
         #expect(run.status != 0)
         #expect(run.stderr.contains("nothing was written"), "\(run.stderr)")
         #expect(run.stderr.contains("HTTP 503 after 2 attempts"))
-        #expect(try dump(database) == before)
+        #expect(try database.dump() == before)
     }
 
     @Test("ensure applies one user under the webhook's rules; 404 means deleted")

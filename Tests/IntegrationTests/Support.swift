@@ -66,6 +66,12 @@ struct TestDatabase {
         }
     }
 
+    /// Every column of every users row and every ledger entry: equal dumps mean nothing was written.
+    func dump() throws -> [[String?]] {
+        try query("SELECT row_to_json(u)::text FROM public.users u ORDER BY id")
+            + query("SELECT row_to_json(d)::text FROM clerk_webhook.deliveries d ORDER BY svix_id")
+    }
+
     /// The outcome the ledger recorded for a svix id, or `nil` when it holds no such id.
     func ledgerOutcome(_ svixID: String) throws -> String? {
         try query("SELECT outcome FROM clerk_webhook.deliveries WHERE svix_id = $1", svixID).first?.first ?? nil

@@ -50,15 +50,9 @@ public struct RetryPolicy: Equatable, Sendable {
 
     // `Retry-After` in delta-seconds; an HTTP date (or nonsense) falls back to the backoff.
     private static func seconds(_ header: String?) -> Double? {
-        guard let text = header?.trimmingSpaces, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+        guard let text = header.map(trimmingSpaces), !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             text.utf8.count <= 6, let value = Double(text)
         else { return nil }
         return value
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

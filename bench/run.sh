@@ -4,12 +4,14 @@
 # CGI and FastCGI programs) and the usual alternative (Python + svix + psycopg, as CGI and under
 # gunicorn), all behind the same nginx on 127.0.0.1, driven by wrk at a fixed concurrency with
 # freshly signed user.created deliveries for new users. Prints one table and writes bench/RESULTS.md.
-#   bench/run.sh [SECONDS per run, default 5]
+#   bench/run.sh [SECONDS per run, default 5] [ROWS: a regex; only matching rows run, and
+#                 bench/RESULTS.md is left alone]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
 
 seconds=${1:-5}
+only=${2:-}
 connections=4
 threads=2
 secret=$(cw_new_secret)
@@ -122,6 +124,7 @@ start_gunicorn() {
 # $6 "serial" to measure a one-connection p50 too, $7 how peak RSS is measured (cgi|resident|-).
 scenario() {
     local label=$1 mode=$2 url=$3 program=$4 count=$5 serial=$6 rss_kind=$7 name
+    [[ -z $only || $label =~ $only ]] || return 0
     name=$(tr -c 'a-z0-9\n' '-' <<<"$label" | tr -s '-')
     make_requests "$count" "$name"
     if [[ $mode == gunicorn ]]; then
@@ -183,6 +186,7 @@ scenario "python svix+psycopg CGI, direct" cgi "$direct_url" "$CW_STATE/floor/we
 scenario "python svix+psycopg gunicorn x2, direct" gunicorn "$direct_url" - 30000 serial resident
 
 # ---- the table, the ratios, bench/RESULTS.md ----
+[[ -z $only ]] || exit 0
 field() { # $1 label, $2 column (1 = label)
     local row
     for row in "${results[@]}"; do

@@ -2,15 +2,17 @@
 # Installs the Debian 12 packages one or more roles need, skipping those already installed.
 # The Dockerfile and scripts/lib.sh (so CI) both call this, so CI exercises every list.
 #   scripts/install-packages.sh build|runtime|test...
-#     build    headers and tools to compile (the Swift toolchain itself is not a Debian package)
-#     runtime  what the deployed binaries and the three nginx deployments need
+#     build    headers and tools to compile (the Swift toolchain itself is not a Debian package;
+#              gcc and binutils build the static libpq's stubs and check the link)
+#     runtime  what the deployed binaries and the three nginx deployments need (no libpq5: the
+#              binaries link libpq statically, see scripts/static-libpq/prepare.sh)
 #     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, shellcheck, valgrind
 #     bench    what bench/run.sh needs on top: wrk, PgBouncer, a C compiler, Python venvs
 set -euo pipefail
 
 declare -A roles=(
-    [build]="libpq-dev libssl-dev libfcgi-dev pkg-config"
-    [runtime]="libpq5 libssl3 libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
+    [build]="libpq-dev libssl-dev libfcgi-dev pkg-config gcc libc6-dev binutils"
+    [runtime]="libssl3 libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
     [test]="postgresql-15 postgresql-client-15 shellcheck python3 util-linux passwd valgrind"
     [bench]="wrk pgbouncer gcc libc6-dev python3-venv time"
 )

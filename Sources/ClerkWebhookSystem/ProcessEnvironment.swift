@@ -6,8 +6,15 @@ import ClerkWebhookCore
 
 /// Process-level facts: environment, clocks and stderr.
 public enum ProcessEnvironment {
-    /// The process environment. For every `NAME_FILE` variable whose `NAME` is unset, the file's
-    /// contents (without trailing newlines) become `NAME`, so secrets can live in files.
+    /// The settings that may come from a file instead: when `NAME` is unset and `NAME_FILE` names a
+    /// readable file, its contents become `NAME` (Docker and systemd secrets). Only these: other
+    /// `*_FILE` variables in the environment (`SSL_CERT_FILE`, ...) belong to other programs.
+    public static let fileBackedVariables = [
+        "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET", "DATABASE_URL", "CLERK_SECRET_KEY",
+    ]
+
+    /// The process environment, with `fileBackedVariables` read from their files where set so
+    /// (contents without trailing newlines).
     public static func variables() -> [String: String] {
         var variables: [String: String] = [:]
         var cursor = environ
@@ -18,9 +25,8 @@ public enum ProcessEnvironment {
             }
             cursor += 1
         }
-        for (name, path) in variables where name.hasSuffix("_FILE") {
-            let target = String(name.dropLast("_FILE".count))
-            if variables[target] == nil, let contents = readFile(path) {
+        for target in fileBackedVariables where variables[target] == nil {
+            if let path = variables[target + "_FILE"], let contents = readFile(path) {
                 var value = contents
                 while value.last == "\n" || value.last == "\r" { value.removeLast() }
                 variables[target] = value

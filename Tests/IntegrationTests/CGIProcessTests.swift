@@ -76,6 +76,28 @@ import Testing
     }
 }
 
+/// The shipped binary links a static libpq without Kerberos and LDAP (scripts/static-libpq/): what
+/// needs them must fail like any unreachable database, never crash or pass silently.
+@Suite struct StaticLibPQTests {
+    @Test("GSSAPI encryption required, or an LDAP service lookup: 503 with Retry-After, nothing applied")
+    func unsupportedConnectionOptions() throws {
+        let services = FileManager.default.temporaryDirectory.appendingPathComponent("pg_service-" + uniqueToken())
+        try Data("[viaLDAP]\nldap://127.0.0.1:9/dc=example,dc=com?uniqueMember?one?(cn=clerk)\n".utf8).write(
+            to: services)
+        defer { try? FileManager.default.removeItem(at: services) }
+        for url in ["host=127.0.0.1 port=9 dbname=clerk gssencmode=require", "service=viaLDAP"] {
+            let user = "user_" + uniqueToken()
+            let body = ClerkPayload.user(id: user, email: "k-\(user)@example.com", first: "Kerberos", updatedAt: 1)
+            let answer = try CGIAnswer(
+                body, id: "msg_" + user, databaseURL: url, environment: ["PGSERVICEFILE": services.path])
+            #expect(answer.exitStatus == 0, "\(url)")
+            #expect(answer.status == 503, "\(url): \(answer.output)")
+            #expect(answer.hasRetryAfter)
+            #expect(answer.log.contains(#""outcome":"retryable-error""#), "\(answer.log)")
+        }
+    }
+}
+
 /// Secrets never leak, and a wrong one is loud.
 @Suite struct SecretTests {
     @Test("a wrong secret configured: every delivery 401, each logged as a warning that names the variable")

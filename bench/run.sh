@@ -174,6 +174,8 @@ scenario() {
 
 webhook=$CW_STATE/bin/clerk-webhook
 CW_WORKERS=4
+# The same nginx for every row: no access log anywhere (the gunicorn row's proxy has none either).
+CW_ACCESS_LOG=off
 scenario "floor: C CGI (fcgiwrap)" cgi - "$CW_STATE/floor/cgi" "$threads" - cgi
 scenario "floor: C FastCGI, persistent" persistent - "$CW_STATE/floor/fastcgi" "$threads" - -
 scenario "clerk-webhook cgi, direct" cgi "$direct_url" "$webhook" 20000 serial cgi

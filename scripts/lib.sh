@@ -180,7 +180,8 @@ cw_wait_for() {
 # free 127.0.0.1 port. $2: the DATABASE_URL the webhook uses; $3: the signing secret; $4: a name
 # for its directory and logs (default: MODE); $5: the program to run (default: clerk-webhook).
 # Sets CW_URL (the webhook URL), CW_WEBHOOK_LOG (where the webhook's log lines land) and
-# CW_WEB_PIDS (to stop just this deployment with cw_stop_groups).
+# CW_WEB_PIDS (to stop just this deployment with cw_stop_groups). CW_ACCESS_LOG=off turns nginx's
+# access log off (the benchmark does, for every row alike).
 cw_start_web() {
     local mode=$1 database_url=$2 secret=$3 name=${4:-$1} binary=${5:-$CW_STATE/bin/clerk-webhook}
     local port prefix share=$CW_STATE/share
@@ -190,7 +191,7 @@ cw_start_web() {
     "$share/nginx/render.sh" "$share/nginx/clerk-webhook.conf.in" LISTEN="127.0.0.1:$port" \
         BINARY="$binary" FCGI_SOCKET="$prefix/workers.sock" >"$prefix/site.conf"
     "$share/nginx/render.sh" "$share/nginx/standalone.conf.in" PREFIX="$prefix" SITE="$prefix/site.conf" \
-        ERROR_LOG="$prefix/error.log" ACCESS_LOG="$prefix/access.log" >"$prefix/nginx.conf"
+        ERROR_LOG="$prefix/error.log" ACCESS_LOG="${CW_ACCESS_LOG:-$prefix/access.log}" >"$prefix/nginx.conf"
     [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix"
 
     cw_log "starting the $name deployment ($mode) on 127.0.0.1:$port"

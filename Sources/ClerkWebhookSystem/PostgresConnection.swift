@@ -169,6 +169,9 @@ public final class PostgresExecutor: StatementExecutor {
             PlannedStatement(sql: Statements.warmUp, parameters: []), timeoutMillis: timeoutMillis)
     }
 
+    /// Closes the connection, if open (libpq tells the server goodbye first).
+    public func disconnect() { connection = nil }
+
     public func execute(_ statement: PlannedStatement) throws(DatabaseError) -> String? {
         let open: PostgresConnection
         if let existing = connection, existing.isHealthy {

@@ -28,6 +28,11 @@ public struct RequestLoop {
             parameter: { name in getenv(name).map { String(cString: $0) } },
             readBody: { count in Self.readStandardInput(count) })
         ProcessEnvironment.write(response.cgiText, to: 1)
+        // The answer and the log line are out: closing stdout and stderr lets fcgiwrap complete the
+        // request now, while this process says goodbye to the database and exits off its path.
+        close(1)
+        close(2)
+        executor.disconnect()
     }
 
     /// Accepts FastCGI requests on fd 0 until `maximumRequests` have been served.

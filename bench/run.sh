@@ -31,7 +31,7 @@ mkdir -p "$CW_STATE/pgbouncer"
 printf '"postgres" ""\n' >"$CW_STATE/pgbouncer/users.txt"
 cat >"$CW_STATE/pgbouncer/pgbouncer.ini" <<INI
 [databases]
-bench = host=$CW_STATE dbname=bench user=postgres
+bench = host=$CW_STATE port=$CW_PG_PORT dbname=bench user=postgres
 [pgbouncer]
 listen_addr =
 listen_port = 6432
@@ -52,6 +52,7 @@ cw_log "building the floor programs and the Python alternative"
 mkdir -p "$CW_STATE/floor"
 gcc -O2 -o "$CW_STATE/floor/cgi" "$CW_ROOT/bench/floor/cgi.c"
 gcc -O2 -o "$CW_STATE/floor/fastcgi" "$CW_ROOT/bench/floor/fastcgi.c" -lfcgi
+gcc -O2 -I/usr/include/postgresql -o "$CW_STATE/floor/fastcgi-libpq" "$CW_ROOT/bench/floor/fastcgi-libpq.c" -lfcgi -lpq
 venv=$CW_ROOT/.local/bench-venv
 if [[ ! -x $venv/bin/gunicorn ]]; then
     # Debian's interpreter: the workers run as an unprivileged account that must be able to use it.
@@ -59,7 +60,7 @@ if [[ ! -x $venv/bin/gunicorn ]]; then
     "$venv/bin/pip" install -q svix 'psycopg[binary]' gunicorn
 fi
 sed "1s|.*|#!$venv/bin/python3|" "$CW_ROOT/bench/python/webhook.py" >"$CW_STATE/floor/webhook.py"
-chmod 755 "$CW_STATE/floor/webhook.py" "$CW_STATE/floor/cgi" "$CW_STATE/floor/fastcgi"
+chmod 755 "$CW_STATE/floor/webhook.py" "$CW_STATE/floor/cgi" "$CW_STATE/floor/fastcgi" "$CW_STATE/floor/fastcgi-libpq"
 chmod -R a+rX "$venv"
 [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/floor"
 
@@ -178,6 +179,7 @@ CW_WORKERS=4
 CW_ACCESS_LOG=off
 scenario "floor: C CGI (fcgiwrap)" cgi - "$CW_STATE/floor/cgi" "$threads" - cgi
 scenario "floor: C FastCGI, persistent" persistent - "$CW_STATE/floor/fastcgi" "$threads" - -
+scenario "floor: C FastCGI + the same statement, persistent" persistent "$direct_url" "$CW_STATE/floor/fastcgi-libpq" 60000 - -
 scenario "clerk-webhook cgi, direct" cgi "$direct_url" "$webhook" 20000 serial cgi
 scenario "clerk-webhook cgi, pgbouncer" cgi "$pooled_url" "$webhook" 20000 serial cgi
 scenario "clerk-webhook warm, direct" warm "$direct_url" "$webhook" 30000 serial cgi
@@ -208,6 +210,7 @@ python_cgi_rps=$(field "python svix+psycopg CGI, direct" 2)
 floor_cgi_rps=$(field "floor: C CGI (fcgiwrap)" 2)
 persistent_rps=$(field "clerk-webhook persistent, direct" 2)
 gunicorn_rps=$(field "python svix+psycopg gunicorn x2, direct" 2)
+statement_floor_rps=$(field "floor: C FastCGI + the same statement, persistent" 2)
 serial_direct=$(ms "$(field "clerk-webhook cgi, direct" 5)")
 serial_pooled=$(ms "$(field "clerk-webhook cgi, pgbouncer" 5)")
 rss_kb=$(field "clerk-webhook cgi, direct" 6)
@@ -216,6 +219,8 @@ rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 r1=$(ratio "$best_cgi_rps" "$python_cgi_rps")
 r2=$(ratio "$best_cgi_rps" "$floor_cgi_rps")
 r3=$(ratio "$persistent_rps" "$gunicorn_rps")
+r4=$(ratio "$persistent_rps" "$statement_floor_rps")
+r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
 {
     echo "# Benchmark results"
     echo
@@ -232,7 +237,8 @@ r3=$(ratio "$persistent_rps" "$gunicorn_rps")
     echo
     echo "- CGI mode vs Python CGI, req/s: **${r1}×** (≥ 100×: $(verdict "$r1" ">=" 100))"
     echo "- CGI mode vs the trivial C CGI floor, req/s: **${r2}×** (≥ 0.25×: $(verdict "$r2" ">=" 0.25))"
-    echo "- persistent mode vs gunicorn, req/s: **${r3}×** (≥ 2.5×: $(verdict "$r3" ">=" 2.5))"
+    echo "- persistent mode vs gunicorn, req/s: **${r3}×** (≥ 2.5×: $(verdict "$r3" ">=" 2.5)); vs a C FastCGI"
+    echo "  responder that runs the same statement and nothing else: **${r4}×**, which itself makes **${r5}×** gunicorn"
     echo "- serial p50 per delivery, CGI: **${serial_direct} ms** direct (≤ 6: $(verdict "$serial_direct" "<=" 6))," \
         "**${serial_pooled} ms** through PgBouncer (≤ 4: $(verdict "$serial_pooled" "<=" 4))"
     echo "- peak RSS of one CGI invocation: **${rss_mb} MB** (≤ 12: $(verdict "$rss_mb" "<=" 12))"

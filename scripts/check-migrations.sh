@@ -2,12 +2,13 @@
 # Applies supabase/migrations twice to (1) a database shaped like a Supabase project, with its
 # roles and auth.jwt(), and (2) a database that already holds the seed's table and rows; then
 # checks what a user would observe: rows kept, defaults filled, RLS by Clerk id.
-#   check-migrations.sh ADMIN_URL SOCKET_DIR
+#   check-migrations.sh ADMIN_URL SOCKET_DIR PORT
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 CW_ADMIN_URL=$1
 CW_STATE=$2
+CW_PG_PORT=$3
 
 expect() {
     local what=$1 expected=$2 actual=$3

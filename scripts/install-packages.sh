@@ -4,16 +4,17 @@
 #   scripts/install-packages.sh build|runtime|test...
 #     build    headers and tools to compile (the Swift toolchain itself is not a Debian package;
 #              gcc and binutils build the static libpq's stubs and check the link)
-#     runtime  what the deployed binaries and the three nginx deployments need (no libpq5: the
-#              binaries link libpq statically, see scripts/static-libpq/prepare.sh)
-#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, shellcheck, valgrind
+#     runtime  what the deployed binaries and the three nginx deployments need (no libpq5 or
+#              libssl3 for them: they link both statically, see scripts/static-link/prepare.sh)
+#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, openssl (a throwaway TLS
+#              certificate), shellcheck, valgrind
 #     bench    what bench/run.sh needs on top: wrk, PgBouncer, a C compiler, Python venvs
 set -euo pipefail
 
 declare -A roles=(
     [build]="libpq-dev libssl-dev libfcgi-dev pkg-config gcc libc6-dev binutils"
-    [runtime]="libssl3 libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
-    [test]="postgresql-15 postgresql-client-15 shellcheck python3 util-linux passwd valgrind"
+    [runtime]="libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
+    [test]="postgresql-15 postgresql-client-15 openssl shellcheck python3 util-linux passwd valgrind"
     [bench]="wrk pgbouncer gcc libc6-dev python3-venv time"
 )
 

@@ -103,18 +103,28 @@ cw_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts PostgreSQL 15 on a Unix socket in the state directory; sets CW_ADMIN_URL.
+# Starts PostgreSQL 15 on a Unix socket in the state directory, and with TLS (a throwaway
+# self-signed certificate, $CW_STATE/tls/server.crt) on 127.0.0.1, the way Supabase is reached.
+# A free port, so it never meets another PostgreSQL; the socket's name carries it too. Sets
+# CW_PG_PORT and CW_ADMIN_URL.
 cw_start_postgres() {
     cw_log "starting PostgreSQL 15 in $CW_STATE/pgdata"
     cw_as_user "$CW_PG_BIN/initdb" -D "$CW_STATE/pgdata" -U postgres -A trust -E UTF8 --locale=C \
         >"$CW_STATE/initdb.log" 2>&1 || { cat "$CW_STATE/initdb.log" >&2; return 1; }
+    mkdir -p "$CW_STATE/tls"
+    openssl req -new -x509 -days 2 -nodes -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+        -keyout "$CW_STATE/tls/server.key" -out "$CW_STATE/tls/server.crt" 2>/dev/null
+    chmod 600 "$CW_STATE/tls/server.key"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/tls"
+    CW_PG_PORT=$(cw_free_port)
+    local tls="-c ssl=on -c ssl_cert_file=$CW_STATE/tls/server.crt -c ssl_key_file=$CW_STATE/tls/server.key"
     if ! cw_as_user "$CW_PG_BIN/pg_ctl" -D "$CW_STATE/pgdata" -l "$CW_STATE/postgres.log" -w -t 60 \
-        -o "-k $CW_STATE -c listen_addresses='' -c max_connections=200" start >/dev/null; then
+        -o "-k $CW_STATE -c listen_addresses=127.0.0.1 -p $CW_PG_PORT -c max_connections=200 $tls" start >/dev/null; then
         cat "$CW_STATE/postgres.log" >&2
         return 1
     fi
     CW_PG_PID=$(head -n 1 "$CW_STATE/pgdata/postmaster.pid")
-    CW_ADMIN_URL="postgresql:///postgres?host=$CW_STATE&user=postgres"
+    CW_ADMIN_URL=$(cw_database_url postgres)
 }
 
 # A second, separate cluster that the fault tests stop and start (scripts/pg-control.sh) without
@@ -132,7 +142,7 @@ cw_start_fault_postgres() {
     cw_apply_migrations "postgresql:///$1?host=$CW_FAULT_SOCKETS&user=postgres"
 }
 
-cw_database_url() { printf 'postgresql:///%s?host=%s&user=postgres' "$1" "$CW_STATE"; }
+cw_database_url() { printf 'postgresql:///%s?host=%s&port=%s&user=postgres' "$1" "$CW_STATE" "$CW_PG_PORT"; }
 
 cw_psql() {
     PGOPTIONS="--client-min-messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"

@@ -19,7 +19,7 @@ cw_create_database clerk_webhook_template
 template_url=$(cw_database_url clerk_webhook_template)
 cw_apply_migrations "$template_url"
 cw_apply_migrations "$template_url"
-"$CW_ROOT/scripts/check-migrations.sh" "$CW_ADMIN_URL" "$CW_STATE"
+"$CW_ROOT/scripts/check-migrations.sh" "$CW_ADMIN_URL" "$CW_STATE" "$CW_PG_PORT"
 
 cw_log "starting a second PostgreSQL for the fault tests (they stop and restart it)"
 cw_start_fault_postgres clerk_webhook_faults
@@ -39,7 +39,8 @@ cw_start_container_entrypoint "$(cw_database_url clerk_webhook_e2e)" "$test_secr
 deployments+=("container $CW_URL $CW_WEBHOOK_LOG")
 
 cw_log "running swift test"
-export CLERK_WEBHOOK_TEST_PGHOST=$CW_STATE
+export CLERK_WEBHOOK_TEST_PGHOST=$CW_STATE CLERK_WEBHOOK_TEST_PGPORT=$CW_PG_PORT
+export CLERK_WEBHOOK_TEST_TLS_ROOT_CERT=$CW_STATE/tls/server.crt
 export CLERK_WEBHOOK_TEST_TEMPLATE=clerk_webhook_template
 export CLERK_WEBHOOK_TEST_E2E_DATABASE=clerk_webhook_e2e
 # One "mode url log" triple per deployment, separated by semicolons.

@@ -76,9 +76,34 @@ import Testing
     }
 }
 
-/// The shipped binary links a static libpq without Kerberos and LDAP (scripts/static-libpq/): what
-/// needs them must fail like any unreachable database, never crash or pass silently.
-@Suite struct StaticLibPQTests {
+/// The shipped binary links libpq (without Kerberos and LDAP) and OpenSSL statically
+/// (scripts/static-link/prepare.sh): TLS to the database must still work and still verify, and what
+/// was left out must fail like any unreachable database, never crash or pass silently.
+@Suite struct StaticLinkTests {
+    @Test("over TLS with the server certificate verified (sslmode=verify-full): 200 and the row")
+    func verifiedTLS() throws {
+        let database = try TestDatabase()
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "tls-\(user)@example.com", first: "Tls", updatedAt: 7)
+        let answer = try CGIAnswer(body, id: "msg_" + user, databaseURL: TestEnvironment.tlsDatabaseURL(database.name))
+        #expect(answer.status == 200, "\(answer.output) \(answer.log)")
+        #expect(try database.user(user) == UserRow(email: "tls-\(user)@example.com", name: "Tls", clerkUpdatedAt: 7))
+    }
+
+    @Test("a server certificate that does not verify: 503 with Retry-After, nothing applied")
+    func unverifiedTLS() throws {
+        let database = try TestDatabase()
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "tls-\(user)@example.com", first: "Tls", updatedAt: 7)
+        // Debian's public CA bundle: the test server's self-signed certificate is not in it.
+        let url = try TestEnvironment.tlsDatabaseURL(
+            database.name, rootCertificate: "/etc/ssl/certs/ca-certificates.crt")
+        let answer = try CGIAnswer(body, id: "msg_" + user, databaseURL: url)
+        #expect(answer.status == 503, "\(answer.output)")
+        #expect(answer.hasRetryAfter)
+        #expect(try database.user(user) == nil)
+    }
+
     @Test("GSSAPI encryption required, or an LDAP service lookup: 503 with Retry-After, nothing applied")
     func unsupportedConnectionOptions() throws {
         let services = FileManager.default.temporaryDirectory.appendingPathComponent("pg_service-" + uniqueToken())

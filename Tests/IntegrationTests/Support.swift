@@ -21,7 +21,16 @@ enum TestEnvironment {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
     static func databaseURL(_ name: String) throws -> String {
-        "postgresql:///\(name)?host=\(try value("CLERK_WEBHOOK_TEST_PGHOST"))&user=postgres"
+        "postgresql:///\(name)?host=\(try value("CLERK_WEBHOOK_TEST_PGHOST"))&port=\(try value("CLERK_WEBHOOK_TEST_PGPORT"))"
+            + "&user=postgres"
+    }
+
+    /// The same database over TCP with TLS, the certificate verified (`sslmode=verify-full`), as a
+    /// Supabase connection string would reach it.
+    static func tlsDatabaseURL(_ name: String, rootCertificate: String? = nil) throws -> String {
+        let certificate = try rootCertificate ?? value("CLERK_WEBHOOK_TEST_TLS_ROOT_CERT")
+        return "postgresql://postgres@127.0.0.1:\(try value("CLERK_WEBHOOK_TEST_PGPORT"))/\(name)"
+            + "?sslmode=verify-full&sslrootcert=\(certificate)"
     }
 }
 
@@ -46,6 +55,9 @@ struct TestDatabase {
     }
 
     static func url(_ name: String) throws -> String { try TestEnvironment.databaseURL(name) }
+
+    /// The database's name, from its `postgresql:///NAME?...` URL.
+    var name: String { String(url.dropFirst("postgresql:///".count).prefix { $0 != "?" }) }
 
     @discardableResult
     func query(_ sql: String, _ parameters: String?...) throws -> [[String?]] {

@@ -1,6 +1,6 @@
 /*
  * Kerberos (GSSAPI) and LDAP entry points for Debian's static libpq.a, which was compiled with both.
- * The shipped binaries link libpq statically (scripts/static-libpq.sh) to keep the ~20 shared
+ * The shipped binaries link libpq statically (scripts/static-link/prepare.sh) to keep the ~20 shared
  * libraries behind these two features out of every process start. Nothing here pretends to work:
  *   - gss_acquire_cred fails, so libpq finds no credential cache and never tries GSS encryption
  *     (gssencmode=prefer, the default, quietly falls back; gssencmode=require fails with libpq's own

@@ -41,7 +41,7 @@ echo "==> preparing static libpq $version (without Kerberos and LDAP), OpenSSL $
     # The archives must come from the same PostgreSQL build as libpq.a.
     apt-get download -q "postgresql-server-dev-15=$version" >&2 2>/dev/null ||
         { apt-get update -qq >&2 && apt-get download -q "postgresql-server-dev-15=$version" >&2; } ||
-        { echo "static-link: cannot download postgresql-server-dev-15=$version (CLERK_WEBHOOK_LINK=shared scripts/build.sh links the shared libraries instead)" >&2; exit 1; }
+        { echo "static-link: cannot download postgresql-server-dev-15=$version, the archives matching the installed libpq-dev; upgrade libpq-dev to the mirror's version (apt-get install libpq-dev), or link the shared libraries (CLERK_WEBHOOK_LINK=shared scripts/build.sh)" >&2; exit 1; }
     dpkg-deb -x postgresql-server-dev-15_*.deb unpacked
 )
 cp "$work/unpacked/usr/lib/postgresql/15/lib/libpgcommon_shlib.a" "$work/unpacked/usr/lib/postgresql/15/lib/libpgport_shlib.a" "$work/lib/"

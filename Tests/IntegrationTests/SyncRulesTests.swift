@@ -62,6 +62,23 @@ import Testing
         #expect(try database.ledgerOutcome("msg_dup_\(user)") == "applied")
     }
 
+    @Test("a repeated svix id changes nothing even where its change would apply again (row removed, tombstone lifted)")
+    func duplicateUndone() throws {
+        let body = ClerkPayload.user(id: user, email: "undo-\(user)@example.com", first: "First", updatedAt: 100)
+        #expect(webhook.deliver(body, id: "msg_undo_c_\(user)") == .accepted(.applied))
+        try database.query("DELETE FROM public.users WHERE clerk_id = $1", user)
+        #expect(webhook.deliver(body, id: "msg_undo_c_\(user)") == .accepted(.duplicate))
+        #expect(try database.user(user) == nil)
+
+        let other = "user_" + uniqueToken()
+        #expect(webhook.deliver(ClerkPayload.deleted(id: other), id: "msg_undo_d_\(other)") == .accepted(.applied))
+        try database.query("UPDATE public.users SET deleted_at = NULL WHERE clerk_id = $1", other)
+        #expect(webhook.deliver(ClerkPayload.deleted(id: other), id: "msg_undo_d_\(other)") == .accepted(.duplicate))
+        #expect(try database.user(other)?.deleted == false)
+        #expect(try database.ledgerOutcome("msg_undo_c_\(user)") == "applied")
+        #expect(try database.ledgerOutcome("msg_undo_d_\(other)") == "applied")
+    }
+
     @Test("an older event never overwrites newer data")
     func staleUpdate() throws {
         webhook.deliver(

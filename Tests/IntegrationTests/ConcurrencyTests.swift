@@ -103,6 +103,32 @@ import Testing
         }
     }
 
+    @Test("user.deleted arriving while the same user's create is uncommitted: waits for it, then deletes")
+    func deleteWaitsForCreate() throws {
+        let database = try TestDatabase()
+        let user = "user_" + uniqueToken()
+        // Another session creates the row and holds its transaction open, as a concurrent
+        // user.created delivery would between its insert and its commit.
+        let creator = try PostgresConnection(url: database.url)
+        try creator.run(
+            script:
+                #"BEGIN; INSERT INTO public.users (clerk_id, "updatedAt", clerk_updated_at_ms) VALUES ('\#(user)', now(), 1)"#
+        )
+        let answer = PerThread([LockedResponse()])
+        let finished = LockedCounter()
+        let url = database.url
+        Thread {
+            answer.values[0].set(try? Deliverer(databaseURL: url).deliver(ClerkPayload.deleted(id: user)))
+            finished.increment()
+        }.start()
+        usleep(300_000)
+        #expect(finished.value == 0, "the delete did not wait for the uncommitted create")
+        try creator.run(script: "COMMIT")
+        while finished.value == 0 { usleep(1000) }
+        #expect(answer.values[0].get() == .accepted(.applied))
+        #expect(try database.user(user)?.deleted == true)
+    }
+
     @Test("1,000 users' histories, shuffled, with duplicates, on 8 connections: the table equals Clerk")
     func randomOrder() throws {
         let database = try TestDatabase()
@@ -160,4 +186,13 @@ final class PerThread<Value>: @unchecked Sendable {  // Thread i only ever touch
     let values: [Value]
 
     init(_ values: [Value]) { self.values = values }
+}
+
+/// One response handed from a worker thread to the test.
+final class LockedResponse: @unchecked Sendable {  // Every access holds `lock`.
+    private let lock = NSLock()
+    private var response: WebhookResponse?
+
+    func set(_ value: WebhookResponse?) { lock.withLock { response = value } }
+    func get() -> WebhookResponse? { lock.withLock { response } }
 }

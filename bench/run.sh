@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark, one command: clerk-webhook in each deployment mode, directly against PostgreSQL
 # (fsync on) and through PgBouncer in transaction mode, beside the floor of its shape (trivial C
-# CGI and FastCGI programs) and the usual alternative (Python + svix + psycopg, as CGI and under
+# CGI and FastCGI programs, and a C FastCGI program that runs the same statement and nothing else)
+# and the usual alternative (Python + svix + psycopg, as CGI and under
 # gunicorn), all behind the same nginx on 127.0.0.1, driven by wrk at a fixed concurrency with
 # freshly signed user.created deliveries for new users. Prints one table and writes bench/RESULTS.md.
 #   bench/run.sh [SECONDS per run, default 5] [ROWS: a regex; only matching rows run, and

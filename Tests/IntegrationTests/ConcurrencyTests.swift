@@ -114,18 +114,22 @@ import Testing
             script:
                 #"BEGIN; INSERT INTO public.users (clerk_id, "updatedAt", clerk_updated_at_ms) VALUES ('\#(user)', now(), 1)"#
         )
-        let answer = PerThread([LockedResponse()])
+        // The answer as "status body", handed over in the suites' own locked box.
+        let answer = LockedData()
         let finished = LockedCounter()
         let url = database.url
         Thread {
-            answer.values[0].set(try? Deliverer(databaseURL: url).deliver(ClerkPayload.deleted(id: user)))
+            if let response = try? Deliverer(databaseURL: url).deliver(ClerkPayload.deleted(id: user)) {
+                answer.set(Data("\(response.status) \(response.body)".utf8))
+            }
             finished.increment()
         }.start()
         usleep(300_000)
         #expect(finished.value == 0, "the delete did not wait for the uncommitted create")
         try creator.run(script: "COMMIT")
         while finished.value == 0 { usleep(1000) }
-        #expect(answer.values[0].get() == .accepted(.applied))
+        let applied = WebhookResponse.accepted(.applied)
+        #expect(String(decoding: answer.get(), as: UTF8.self) == "\(applied.status) \(applied.body)")
         #expect(try database.user(user)?.deleted == true)
     }
 
@@ -186,13 +190,4 @@ final class PerThread<Value>: @unchecked Sendable {  // Thread i only ever touch
     let values: [Value]
 
     init(_ values: [Value]) { self.values = values }
-}
-
-/// One response handed from a worker thread to the test.
-final class LockedResponse: @unchecked Sendable {  // Every access holds `lock`.
-    private let lock = NSLock()
-    private var response: WebhookResponse?
-
-    func set(_ value: WebhookResponse?) { lock.withLock { response = value } }
-    func get() -> WebhookResponse? { lock.withLock { response } }
 }

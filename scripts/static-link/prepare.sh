@@ -4,7 +4,7 @@
 # PKG_CONFIG_PATH; CLibPQ and COpenSSL take their linker flags from pkg-config only). A
 # process-per-request webhook pays for every shared library on every delivery. Measured here per
 # exec (a 405 answer, no database): 5.1 ms with Debian's shared libraries; 2.4 ms with libpq
-# static; 2.0 ms with libstdc++ static too; 1.7 ms with OpenSSL static too (a trivial C CGI: 0.5).
+# static; 2.0 ms with libstdc++ static too; 1.6 ms with OpenSSL static too (a trivial C CGI: 0.5).
 #
 # libpq: Debian's is built with Kerberos and LDAP and drags ~20 shared libraries into every process
 # (~2.7 ms and ~4 MB of resident memory). The parts, all from Debian for the installed libpq-dev:
@@ -25,8 +25,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(dpkg-query -W -f='${Version}' libpq-dev)
 openssl=$(dpkg-query -W -f='${Version}' libssl-dev)
-multiarch=$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH)
-out=$root/.build/static-link/libpq$version-openssl$openssl-gcc$(gcc -dumpversion)
+multiarch=$(gcc -print-multiarch)
+# One directory per set of inputs, this script and the stubs included, so a change to any of them
+# prepares afresh instead of reusing what an older version left.
+recipe=$(cat "$0" "$root/scripts/static-link/no-gssapi-ldap.c" | sha256sum | cut -c1-12)
+out=$root/.build/static-link/libpq$version-openssl$openssl-gcc$(gcc -dumpversion)-$recipe
 if [[ -f $out/pkgconfig/libpq.pc ]]; then
     echo "$out/pkgconfig"
     exit 0

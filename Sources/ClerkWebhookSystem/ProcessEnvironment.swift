@@ -19,9 +19,11 @@ public enum ProcessEnvironment {
         var variables: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            // Split at the first "=" on the C string's bytes: walking Characters (grapheme breaking)
+            // through every variable was a visible share of a CGI invocation's start-up.
+            if let equals = strchr(entry, Int32(UInt8(ascii: "="))) {
+                let name = UnsafeRawBufferPointer(start: entry, count: entry.distance(to: equals))
+                variables[String(decoding: name, as: UTF8.self)] = String(cString: equals + 1)
             }
             cursor += 1
         }

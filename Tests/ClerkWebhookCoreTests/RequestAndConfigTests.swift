@@ -1,5 +1,10 @@
 import ClerkWebhookCore
+import ClerkWebhookSystem
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct RequestAndConfigTests {
     static func read(_ variables: [String: String], body: [UInt8] = []) -> Result<WebhookRequest, RequestRejection> {
@@ -101,5 +106,23 @@ import Testing
         #expect(LogLine.iso8601(unixMillis: 951_782_400_007) == "2000-02-29T00:00:00.007Z")
         #expect(LogLine.iso8601(unixMillis: 1_795_587_291_999) == "2026-11-25T06:14:51.999Z")
         #expect(LogLine.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+    }
+
+    @Test("the process environment splits each entry at its first \"=\" only")
+    func processEnvironment() {
+        // Names of this test's own, so nothing else in the process reads or writes them.
+        setenv("CLERK_WEBHOOK_TEST_URL", "postgresql:///app?host=/run/pg&user=a=b", 1)
+        setenv("CLERK_WEBHOOK_TEST_EMPTY", "", 1)
+        setenv("CLERK_WEBHOOK_TEST_NAME", "Zoë Ångström", 1)
+        defer {
+            for name in ["CLERK_WEBHOOK_TEST_URL", "CLERK_WEBHOOK_TEST_EMPTY", "CLERK_WEBHOOK_TEST_NAME"] {
+                unsetenv(name)
+            }
+        }
+        let variables = ProcessEnvironment.variables()
+        #expect(variables["CLERK_WEBHOOK_TEST_URL"] == "postgresql:///app?host=/run/pg&user=a=b")
+        #expect(variables["CLERK_WEBHOOK_TEST_EMPTY"] == "")
+        #expect(variables["CLERK_WEBHOOK_TEST_NAME"] == "Zoë Ångström")
+        #expect(variables["PATH"] == String(cString: getenv("PATH")))
     }
 }

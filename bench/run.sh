@@ -178,6 +178,16 @@ webhook=$CW_STATE/bin/clerk-webhook
 CW_WORKERS=4
 # The same nginx for every row: no access log anywhere (the gunicorn row's proxy has none either).
 CW_ACCESS_LOG=off
+# First on the cluster as initdb made it: every new connection loads the plpgsql library for the
+# sync function. Then the way Supabase's image runs it (plpgsql in shared_preload_libraries: loaded
+# once by the postmaster, inherited by every backend) for every other row. PgBouncer has no server
+# connection yet, so the restart drops nothing.
+scenario "clerk-webhook cgi, direct, plpgsql not preloaded" cgi "$direct_url" "$webhook" 20000 serial -
+cw_log "restarting PostgreSQL with plpgsql preloaded, as Supabase's image does"
+cw_psql "$CW_ADMIN_URL" -c "ALTER SYSTEM SET shared_preload_libraries = 'plpgsql'"
+cw_as_user "$CW_PG_BIN/pg_ctl" -D "$CW_STATE/pgdata" -l "$CW_STATE/postgres.log" -w -t 60 -m fast restart >/dev/null
+CW_PG_PID=$(head -n 1 "$CW_STATE/pgdata/postmaster.pid")
+[[ $(cw_psql "$CW_ADMIN_URL" -tA -c "SHOW shared_preload_libraries") == plpgsql ]]
 scenario "floor: C CGI (fcgiwrap)" cgi - "$CW_STATE/floor/cgi" "$threads" - cgi
 scenario "floor: C FastCGI, persistent" persistent - "$CW_STATE/floor/fastcgi" "$threads" - -
 scenario "floor: C FastCGI + the same statement, persistent" persistent "$direct_url" "$CW_STATE/floor/fastcgi-libpq" 60000 - -

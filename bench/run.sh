@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark, one command: clerk-webhook in each deployment mode, directly against PostgreSQL
-# (fsync on) and through PgBouncer in transaction mode, beside the floor of its shape (trivial C
-# CGI and FastCGI programs, and a C FastCGI program that runs the same statement and nothing else)
-# and the usual alternative (Python + svix + psycopg, as CGI and under
-# gunicorn), all behind the same nginx on 127.0.0.1, driven by wrk at a fixed concurrency with
-# freshly signed user.created deliveries for new users. Prints one table and writes bench/RESULTS.md.
+# (fsync on; plpgsql preloaded, as Supabase's image does, after one row without) and through
+# PgBouncer in transaction mode, beside the floor of its shape (trivial C CGI and FastCGI programs,
+# and a C FastCGI program that runs the same statement and nothing else) and the usual alternative
+# (Python + svix + psycopg, as CGI and under gunicorn), all behind the same nginx on 127.0.0.1,
+# driven by wrk at a fixed concurrency with freshly signed user.created deliveries for new users.
+# Prints one table and writes bench/RESULTS.md.
 #   bench/run.sh [SECONDS per run, default 5] [ROWS: a regex; only matching rows run, and
 #                 bench/RESULTS.md is left alone]
 set -euo pipefail
@@ -224,6 +225,9 @@ gunicorn_rps=$(field "python svix+psycopg gunicorn x2, direct" 2)
 statement_floor_rps=$(field "floor: C FastCGI + the same statement, persistent" 2)
 serial_direct=$(ms "$(field "clerk-webhook cgi, direct" 5)")
 serial_pooled=$(ms "$(field "clerk-webhook cgi, pgbouncer" 5)")
+serial_warm_direct=$(ms "$(field "clerk-webhook warm, direct" 5)")
+serial_warm_pooled=$(ms "$(field "clerk-webhook warm, pgbouncer" 5)")
+serial_not_preloaded=$(ms "$(field "clerk-webhook cgi, direct, plpgsql not preloaded" 5)")
 rss_kb=$(field "clerk-webhook cgi, direct" 6)
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 
@@ -237,7 +241,7 @@ r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
         "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) · $(uname -sr) ·" \
-        "PostgreSQL 15 (fsync on), nginx, wrk -c $connections -t $threads -d ${seconds}s per row ·" \
+        "PostgreSQL 15 (fsync on; plpgsql preloaded as on Supabase, except where a row says otherwise), nginx, wrk -c $connections -t $threads -d ${seconds}s per row ·" \
         "\`bench/run.sh\`"
     echo
     echo "| setup | req/s | p50 | p99 | serial p50 | peak RSS (kB) | every 2xx is a row |"
@@ -251,7 +255,9 @@ r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
     echo "- persistent mode vs gunicorn, req/s: **${r3}×** (≥ 2.5×: $(verdict "$r3" ">=" 2.5)); vs a C FastCGI"
     echo "  responder that runs the same statement and nothing else: **${r4}×**, which itself makes **${r5}×** gunicorn"
     echo "- serial p50 per delivery, CGI: **${serial_direct} ms** direct (≤ 6: $(verdict "$serial_direct" "<=" 6))," \
-        "**${serial_pooled} ms** through PgBouncer (≤ 4: $(verdict "$serial_pooled" "<=" 4))"
+        "**${serial_pooled} ms** through PgBouncer (≤ 4: $(verdict "$serial_pooled" "<=" 4)); warm single-use mode:" \
+        "**${serial_warm_direct} ms** direct, **${serial_warm_pooled} ms** through PgBouncer; CGI direct on a cluster" \
+        "that does not preload plpgsql: **${serial_not_preloaded} ms**"
     echo "- peak RSS of one CGI invocation: **${rss_mb} MB** (≤ 12: $(verdict "$rss_mb" "<=" 12))"
     echo
     echo "CGI mode's req/s is the better of direct and PgBouncer. Serial p50: one connection, one"

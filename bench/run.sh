@@ -55,6 +55,12 @@ mkdir -p "$CW_STATE/floor"
 gcc -O2 -o "$CW_STATE/floor/cgi" "$CW_ROOT/bench/floor/cgi.c"
 gcc -O2 -o "$CW_STATE/floor/fastcgi" "$CW_ROOT/bench/floor/fastcgi.c" -lfcgi
 gcc -O2 -I/usr/include/postgresql -o "$CW_STATE/floor/fastcgi-libpq" "$CW_ROOT/bench/floor/fastcgi-libpq.c" -lfcgi -lpq
+# The same static libpq and OpenSSL as clerk-webhook (scripts/build.sh), so the CGI floor pays the
+# same per-exec linking cost.
+static_pc=$("$CW_ROOT/scripts/static-link/prepare.sh")
+# shellcheck disable=SC2046  # pkg-config prints several flags
+gcc -O2 -o "$CW_STATE/floor/cgi-libpq" "$CW_ROOT/bench/floor/cgi-libpq.c" \
+    $(PKG_CONFIG_PATH=$static_pc pkg-config --cflags --libs libpq)
 venv=$CW_ROOT/.local/bench-venv
 if [[ ! -x $venv/bin/gunicorn ]]; then
     # Debian's interpreter: the workers run as an unprivileged account that must be able to use it.
@@ -62,7 +68,8 @@ if [[ ! -x $venv/bin/gunicorn ]]; then
     "$venv/bin/pip" install -q svix 'psycopg[binary]' gunicorn
 fi
 sed "1s|.*|#!$venv/bin/python3|" "$CW_ROOT/bench/python/webhook.py" >"$CW_STATE/floor/webhook.py"
-chmod 755 "$CW_STATE/floor/webhook.py" "$CW_STATE/floor/cgi" "$CW_STATE/floor/fastcgi" "$CW_STATE/floor/fastcgi-libpq"
+chmod 755 "$CW_STATE/floor/webhook.py" "$CW_STATE/floor/cgi" "$CW_STATE/floor/cgi-libpq" "$CW_STATE/floor/fastcgi" \
+    "$CW_STATE/floor/fastcgi-libpq"
 chmod -R a+rX "$venv"
 [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/floor"
 
@@ -190,6 +197,7 @@ cw_as_user "$CW_PG_BIN/pg_ctl" -D "$CW_STATE/pgdata" -l "$CW_STATE/postgres.log"
 CW_PG_PID=$(head -n 1 "$CW_STATE/pgdata/postmaster.pid")
 [[ $(cw_psql "$CW_ADMIN_URL" -tA -c "SHOW shared_preload_libraries") == plpgsql ]]
 scenario "floor: C CGI (fcgiwrap)" cgi - "$CW_STATE/floor/cgi" "$threads" - cgi
+scenario "floor: C CGI + the same statement, direct" cgi "$direct_url" "$CW_STATE/floor/cgi-libpq" 20000 serial cgi
 scenario "floor: C FastCGI, persistent" persistent - "$CW_STATE/floor/fastcgi" "$threads" - -
 scenario "floor: C FastCGI + the same statement, persistent" persistent "$direct_url" "$CW_STATE/floor/fastcgi-libpq" 60000 - -
 scenario "clerk-webhook cgi, direct" cgi "$direct_url" "$webhook" 20000 serial cgi
@@ -228,6 +236,7 @@ serial_pooled=$(ms "$(field "clerk-webhook cgi, pgbouncer" 5)")
 serial_warm_direct=$(ms "$(field "clerk-webhook warm, direct" 5)")
 serial_warm_pooled=$(ms "$(field "clerk-webhook warm, pgbouncer" 5)")
 serial_not_preloaded=$(ms "$(field "clerk-webhook cgi, direct, plpgsql not preloaded" 5)")
+serial_floor_direct=$(ms "$(field "floor: C CGI + the same statement, direct" 5)")
 rss_kb=$(field "clerk-webhook cgi, direct" 6)
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 
@@ -257,7 +266,8 @@ r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
     echo "- serial p50 per delivery, CGI: **${serial_direct} ms** direct (≤ 6: $(verdict "$serial_direct" "<=" 6))," \
         "**${serial_pooled} ms** through PgBouncer (≤ 4: $(verdict "$serial_pooled" "<=" 4)); warm single-use mode:" \
         "**${serial_warm_direct} ms** direct, **${serial_warm_pooled} ms** through PgBouncer; CGI direct on a cluster" \
-        "that does not preload plpgsql: **${serial_not_preloaded} ms**"
+        "that does not preload plpgsql: **${serial_not_preloaded} ms**; a C CGI program that only connects and runs the" \
+        "same statement: **${serial_floor_direct} ms** direct"
     echo "- peak RSS of one CGI invocation: **${rss_mb} MB** (≤ 12: $(verdict "$rss_mb" "<=" 12))"
     echo
     echo "CGI mode's req/s is the better of direct and PgBouncer. Serial p50: one connection, one"

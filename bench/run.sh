@@ -2,10 +2,10 @@
 # The benchmark, one command: clerk-webhook in each deployment mode, directly against PostgreSQL
 # (fsync on; plpgsql preloaded, as Supabase's image does, after one row without) and through
 # PgBouncer in transaction mode, beside the floor of its shape (trivial C CGI and FastCGI programs,
-# and a C FastCGI program that runs the same statement and nothing else) and the usual alternative
-# (Python + svix + psycopg, as CGI and under gunicorn), all behind the same nginx on 127.0.0.1,
-# driven by wrk at a fixed concurrency with freshly signed user.created deliveries for new users.
-# Prints one table and writes bench/RESULTS.md.
+# and C CGI and FastCGI programs that run the same statement and nothing else) and the usual
+# alternative (Python + svix + psycopg, as CGI and under gunicorn), all behind the same nginx on
+# 127.0.0.1, driven by wrk at a fixed concurrency with freshly signed user.created deliveries for
+# new users. Prints one table and writes bench/RESULTS.md.
 #   bench/run.sh [SECONDS per run, default 5] [ROWS: a regex; only matching rows run, and
 #                 bench/RESULTS.md is left alone]
 set -euo pipefail

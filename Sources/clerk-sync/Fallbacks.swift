@@ -7,7 +7,8 @@ struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare every Clerk user with the table and apply the difference through the webhook's rules.",
         discussion: """
-            Lists all users (GET /v1/users, oldest first, --page-size per request), upserts each one \
+            Lists all users (GET /v1/users, oldest first, --page-size per request, pages overlapping so \
+            users deleted during the run cannot hide others), upserts each one \
             through the same function as the webhook (older snapshots never overwrite newer rows; \
             tombstones stay), then soft-deletes live rows whose user Clerk no longer has, each confirmed \
             first with GET /v1/users/{id} (404). Nothing is written until the listing is complete. Needs \
@@ -25,7 +26,11 @@ struct Reconcile: ParsableCommand {
     @Flag(help: "Print what would be created, updated and deleted (counts and ids) without writing.")
     var dryRun = false
 
-    @Option(help: "Users per list request, 1...500.")
+    @Option(
+        help: """
+            Users per list request, 1...500. Each request after the first reads again the last 20 users \
+            of the one before (half a page when smaller; none with 1), to notice users deleted meanwhile.
+            """)
     var pageSize = ClerkAPI.maximumPageSize
 
     func validate() throws {
@@ -64,29 +69,25 @@ struct Reconcile: ParsableCommand {
             var total: Int?
             let (status, body) = try client.get(ClerkAPI.userCountPath)
             if status == 200 { total = try ClerkAPI.decodeCount(body) }
-            var byID: [String: Int] = [:]
-            var users: [ClerkUser] = []
-            var offset = 0
-            while true {
+            var listing = UserListing(pageSize: pageSize)
+            while !listing.isComplete {
+                let offset = listing.nextOffset
                 let (status, body) = try client.get(ClerkAPI.userListPath(limit: pageSize, offset: offset))
                 guard status == 200 else {
                     throw CommandError(
                         "GET /users answered HTTP \(status)" + (ClerkAPI.errorSummary(body).map { " (\($0))" } ?? ""))
                 }
-                let page = try ClerkAPI.decodeUserList(body)
-                for user in page {
-                    // Offsets shift when users are deleted mid-run: keep one entry, the newest.
-                    if let index = byID[user.id] {
-                        if user.snapshot.updatedAtMillis > users[index].snapshot.updatedAtMillis { users[index] = user }
-                    } else {
-                        byID[user.id] = users.count
-                        users.append(user)
-                    }
+                let stepsBack = listing.stepsBack
+                try listing.receive(try ClerkAPI.decodeUserList(body))
+                if listing.stepsBack > stepsBack {
+                    note(
+                        "the page at offset \(offset) does not join the last one (users deleted meanwhile): reading from offset \(listing.nextOffset) again"
+                    )
+                } else {
+                    note("listed \(listing.users.count)" + (total.map { " of \($0)" } ?? "") + " users")
                 }
-                offset += page.count
-                note("listed \(users.count)" + (total.map { " of \($0)" } ?? "") + " users")
-                if page.count < pageSize { return users }
             }
+            return listing.users
         } catch {
             throw CommandError("reconcile stopped while listing users, nothing was written: \(error)")
         }

@@ -14,11 +14,14 @@ The state file (JSON) is read again on every request, so a test can change "Cler
   {"secret_key": "sk_test_...",
    "users": [<User objects>],
    "faults": [{"id": "f1", "path": "/v1/users", "status": 429, "retry_after": "1", "times": 1}],
-   "unlisted": ["user_..."]}
+   "unlisted": ["user_..."],
+   "deleted_after_list_requests": {"1": ["user_..."]}}
 A fault answers the next `times` requests whose path equals `path` (or, with "path": "*", any path)
 with its status instead of the real answer. Every request is appended to the log file as one JSON
 line: method, path, query, status. Users in "unlisted" exist (GET /v1/users/{id} finds them) but
 the list skips them, as it skips users created after a run paged past them or shifted by deletes.
+Users under "deleted_after_list_requests" are gone (from the list and from GET /v1/users/{id})
+once that many list requests have been answered: Clerk deleting users while a run pages.
 
 Usage: clerk_api.py --state STATE.json --port-file PORT --log REQUESTS.jsonl
 """
@@ -33,6 +36,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 LOCK = threading.Lock()
 FAULTS_USED = {}
+LIST_REQUESTS_ANSWERED = [0]
 
 
 def clerk_error(code, message):
@@ -73,10 +77,20 @@ class Handler(BaseHTTPRequestHandler):
                     headers = {"Retry-After": fault["retry_after"]} if "retry_after" in fault else {}
                     return fault["status"], clerk_error("standin_fault", "injected fault"), headers
 
-        users = state["users"]
+        with LOCK:
+            answered = LIST_REQUESTS_ANSWERED[0]
+        gone = set()
+        for after, ids in state.get("deleted_after_list_requests", {}).items():
+            if answered >= int(after):
+                gone.update(ids)
+        users = [user for user in state["users"] if user["id"] not in gone]
         if path == "/v1/users":
             hidden = set(state.get("unlisted", []))
-            return self.user_list([user for user in users if user["id"] not in hidden], query)
+            answer = self.user_list([user for user in users if user["id"] not in hidden], query)
+            if answer[0] == 200:
+                with LOCK:
+                    LIST_REQUESTS_ANSWERED[0] += 1
+            return answer
         if path == "/v1/users/count":
             return 200, {"object": "total_count", "total_count": len(users)}, {}
         if path.startswith("/v1/users/"):

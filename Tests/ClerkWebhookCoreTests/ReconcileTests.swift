@@ -149,3 +149,95 @@ import Testing
         #expect(!report.hasFailures)
     }
 }
+
+@Suite struct UserListingTests {
+    /// "Clerk": users oldest first, and what happens to them after each list request.
+    struct List {
+        var users: [ClerkUser]
+        var afterRequest: [Int: (inout [ClerkUser]) -> Void] = [:]
+        private(set) var offsets: [Int] = []
+
+        init(count: Int, afterRequest: [Int: (inout [ClerkUser]) -> Void] = [:]) {
+            users = (0..<count).map { Self.user($0) }
+            self.afterRequest = afterRequest
+        }
+
+        static func user(_ number: Int, updatedAt: Int64 = 1) -> ClerkUser {
+            ClerkUser(id: "user_\(number)", snapshot: UserSnapshot(email: nil, name: nil, updatedAtMillis: updatedAt))
+        }
+
+        /// Reads the whole list the way reconcile does; returns the ids read.
+        mutating func read(pageSize: Int) throws(ClerkAPIError) -> Set<String> {
+            var listing = UserListing(pageSize: pageSize)
+            while !listing.isComplete {
+                let offset = listing.nextOffset
+                offsets.append(offset)
+                try listing.receive(Array(users.dropFirst(offset).prefix(pageSize)))
+                afterRequest[offsets.count]?(&users)
+            }
+            return Set(listing.users.map(\.id))
+        }
+
+        var ids: Set<String> { Set(users.map(\.id)) }
+    }
+
+    @Test("an unchanging list: every user once, pages overlapping by 20 (half a small page)")
+    func unchanging() throws {
+        var list = List(count: 1200)
+        #expect(try list.read(pageSize: 500) == list.ids)
+        #expect(list.offsets == [0, 480, 960])
+        var small = List(count: 12)
+        #expect(try small.read(pageSize: 5) == small.ids)
+        #expect(small.offsets == [0, 3, 6, 9])
+        var single = List(count: 3)
+        #expect(try single.read(pageSize: 1) == single.ids)
+        #expect(single.offsets == [0, 1, 2, 3])
+    }
+
+    @Test("users deleted ahead of the offset between requests hide no one, within the overlap or beyond it")
+    func deletionsMidRun() throws {
+        // Three of the first page's users deleted after it was read: a gap of 3 > the overlap of 2.
+        var list = List(count: 12, afterRequest: [1: { $0.removeSubrange(0..<3) }])
+        let read = try list.read(pageSize: 5)
+        #expect(read.isSuperset(of: list.ids), "missed: \(list.ids.subtracting(read).sorted())")
+        #expect(list.offsets == [0, 3, 0, 3, 6])
+        // Within the overlap: one deletion, no step back.
+        var within = List(count: 1200, afterRequest: [1: { $0.remove(at: 10) }])
+        #expect(try within.read(pageSize: 500).isSuperset(of: within.ids))
+        #expect(within.offsets == [0, 480, 960])
+        // Many deletions and a few sign-ups: the list now ends before the next offset.
+        var shrunk = List(
+            count: 10,
+            afterRequest: [
+                1: { users in
+                    users.removeSubrange(0..<5)
+                    users.append(contentsOf: (100..<102).map { List.user($0) })
+                }
+            ])
+        let shrunkRead = try shrunk.read(pageSize: 5)
+        #expect(shrunkRead.isSuperset(of: shrunk.ids), "missed: \(shrunk.ids.subtracting(shrunkRead).sorted())")
+    }
+
+    @Test("a user read twice keeps the newer snapshot; a list that keeps shifting stops the run")
+    func newestAndGivingUp() throws {
+        var list = List(count: 6, afterRequest: [1: { $0[4] = List.user(4, updatedAt: 9) }])
+        var listing = UserListing(pageSize: 5)
+        try listing.receive(Array(list.users.prefix(5)))
+        list.afterRequest[1]?(&list.users)
+        try listing.receive(Array(list.users.dropFirst(listing.nextOffset).prefix(5)))
+        #expect(listing.isComplete)
+        #expect(listing.users.first { $0.id == "user_4" }?.snapshot.updatedAtMillis == 9)
+
+        var churning = UserListing(pageSize: 5)
+        try churning.receive((0..<5).map { List.user($0) })
+        var next = 1000
+        #expect(throws: ClerkAPIError.self) {
+            while !churning.isComplete {
+                // Every page holds only users never seen: the list shifts by more than the overlap each time.
+                try churning.receive((next..<next + 5).map { List.user($0) })
+                next += 5
+            }
+        }
+        #expect(churning.stepsBack == UserListing.maximumStepsBack + 1)
+    }
+}

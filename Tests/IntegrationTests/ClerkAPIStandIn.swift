@@ -20,11 +20,16 @@ final class ClerkAPIStandIn {
     /// The base URL to pass as CLERK_API_URL.
     private(set) var baseURL = ""
 
-    /// Starts the stand-in with `users` (Clerk `User` JSON objects).
-    init(users: [String], faults: [Fault] = [], unlisted: [String] = []) throws {
+    /// Starts the stand-in with `users` (Clerk `User` JSON objects). `deletedAfterListRequests`: the
+    /// users that are gone once that many `GET /users` pages have been answered.
+    init(
+        users: [String], faults: [Fault] = [], unlisted: [String] = [],
+        deletedAfterListRequests: [Int: [String]] = [:]
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("clerk-api-" + uniqueToken())
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try setState(users: users, faults: faults, unlisted: unlisted)
+        try setState(
+            users: users, faults: faults, unlisted: unlisted, deletedAfterListRequests: deletedAfterListRequests)
         let portFile = directory.appendingPathComponent("port").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
@@ -60,15 +65,22 @@ final class ClerkAPIStandIn {
     }
 
     /// Replaces what "Clerk" holds; read again on the next request.
-    func setState(users: [String], faults: [Fault] = [], unlisted: [String] = []) throws {
+    func setState(
+        users: [String], faults: [Fault] = [], unlisted: [String] = [],
+        deletedAfterListRequests: [Int: [String]] = [:]
+    ) throws {
         let faultJSON = faults.enumerated().map { index, fault in
             #"{"id":"f\#(index)-\#(uniqueToken())","path":"\#(fault.path)","status":\#(fault.status),"times":\#(fault.times)"#
                 + (fault.retryAfter.map { #","retry_after":"\#($0)""# } ?? "") + "}"
         }
         let unlistedJSON = unlisted.map { "\"\($0)\"" }
+        let deletionsJSON = deletedAfterListRequests.map { after, ids in
+            "\"\(after)\":[" + ids.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        }
         let state = """
             {"secret_key":"\(Self.secretKey)","users":[\(users.joined(separator: ","))],\
-            "faults":[\(faultJSON.joined(separator: ","))],"unlisted":[\(unlistedJSON.joined(separator: ","))]}
+            "faults":[\(faultJSON.joined(separator: ","))],"unlisted":[\(unlistedJSON.joined(separator: ","))],\
+            "deleted_after_list_requests":{\(deletionsJSON.joined(separator: ","))}}
             """
         let path = directory.appendingPathComponent("state.json")
         let temporary = directory.appendingPathComponent("state.json.tmp")
@@ -77,13 +89,13 @@ final class ClerkAPIStandIn {
         guard rename(temporary.path, path.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
-    /// The requests served so far, in order: path and status.
-    func requests() throws -> [(path: String, status: Int)] {
+    /// The requests served so far, in order: path, query and status.
+    func requests() throws -> [(path: String, query: String, status: Int)] {
         let log = directory.appendingPathComponent("requests.jsonl")
         guard let text = try? String(contentsOf: log, encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
-            return (object["path"] as? String ?? "", object["status"] as? Int ?? 0)
+            return (object["path"] as? String ?? "", object["query"] as? String ?? "", object["status"] as? Int ?? 0)
         }
     }
 }

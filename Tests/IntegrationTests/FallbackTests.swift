@@ -44,7 +44,7 @@ import Testing
         }
         let clerk = try ClerkAPIStandIn(users: users)
 
-        let first = try clerkSync(["reconcile", "--page-size", "2"], database: database, clerk: clerk)
+        let first = try clerkSync(["reconcile", "--page-size", "3"], database: database, clerk: clerk)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("reconcile: " + summary(created: 5)), "\(first.stdout)")
         #expect(first.stderr.contains("listed 5 of 5 users"))
@@ -55,18 +55,52 @@ import Testing
         #expect(
             try database.user("user_\(t)_4")
                 == UserRow(email: "u4-\(t)@example.com", name: "First4", clerkUpdatedAt: 1_004))
-        // One count, three pages of two (2 + 2 + 1), nothing else.
-        let paths = try clerk.requests().map(\.path)
-        #expect(paths == ["/v1/users/count", "/v1/users", "/v1/users", "/v1/users"])
+        // One count, three pages of three, each after the first reading the last user of the one
+        // before again (3 + 3 + 1 from offsets 0, 2 and 4), nothing else.
+        let requests = try clerk.requests().map { "\($0.path)?\($0.query)" }
+        #expect(
+            requests == [
+                "/v1/users/count?", "/v1/users?limit=3&offset=0&order_by=created_at",
+                "/v1/users?limit=3&offset=2&order_by=created_at", "/v1/users?limit=3&offset=4&order_by=created_at",
+            ])
 
         let before = try database.dump()
-        let second = try clerkSync(["reconcile", "--page-size", "2"], database: database, clerk: clerk)
+        let second = try clerkSync(["reconcile", "--page-size", "3"], database: database, clerk: clerk)
         #expect(second.status == 0)
         #expect(second.stdout.contains("reconcile: " + summary(unchanged: 5)), "\(second.stdout)")
         #expect(try database.dump() == before)
         // Nothing personal in what it printed.
         #expect(!(first.stdout + first.stderr).contains("@example.com"))
         #expect(!(first.stdout + first.stderr).contains("First1"))
+    }
+
+    @Test("users deleted in Clerk while reconcile pages hide no one; the next run deletes them")
+    func deletionsWhileListing() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        let ids = (0..<12).map { "user_\(t)_\($0)" }
+        let users = ids.enumerated().map { n, id in
+            ClerkPayload.userObject(
+                id: id, email: "u\(n)-\(t)@example.com", updatedAt: 1_000, createdAt: 500 + Int64(n))
+        }
+        // Three users of the first page are deleted right after it is answered: plain offset paging
+        // would then skip the three users that move down into the offsets it already read.
+        let deleted = Array(ids[0..<3])
+        let clerk = try ClerkAPIStandIn(users: users, deletedAfterListRequests: [1: deleted])
+
+        let first = try clerkSync(["reconcile", "--page-size", "5"], database: database, clerk: clerk)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("reconcile: " + summary(created: 12)), "\(first.stdout)")
+        #expect(first.stderr.contains("users deleted meanwhile"), "\(first.stderr)")
+        for (n, id) in ids.enumerated().dropFirst(3) {
+            #expect(try database.user(id) == UserRow(email: "u\(n)-\(t)@example.com", clerkUpdatedAt: 1_000))
+        }
+
+        // The deleted users were read before they went; the next run finds them gone (404).
+        let second = try clerkSync(["reconcile", "--page-size", "5"], database: database, clerk: clerk)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("reconcile: " + summary(deleted: 3, unchanged: 9)), "\(second.stdout)")
+        for id in deleted { #expect(try database.user(id)?.deleted == true) }
     }
 
     @Test("--dry-run prints the diff with ids and writes nothing")

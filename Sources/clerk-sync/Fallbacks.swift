@@ -81,7 +81,7 @@ struct Reconcile: ParsableCommand {
                 try listing.receive(try ClerkAPI.decodeUserList(body))
                 if listing.stepsBack > stepsBack {
                     note(
-                        "the page at offset \(offset) does not join the last one (users deleted meanwhile): reading from offset \(listing.nextOffset) again"
+                        "the page at offset \(offset) does not join the previous one (users deleted meanwhile): reading from offset \(listing.nextOffset) again"
                     )
                 } else {
                     note("listed \(listing.users.count)" + (total.map { " of \($0)" } ?? "") + " users")

@@ -160,8 +160,9 @@ public final class PostgresExecutor: StatementExecutor {
         timeoutMillis = statementTimeoutMillis
     }
 
-    /// Connects now, if not connected, and warms the server backend up (it loads and compiles the
-    /// sync function), so the first request pays for neither. Failures are ignored here: the
+    /// Connects now, if not connected, and warms the server backend up (`Statements.warmUp`: the
+    /// sync function compiled, the caches of the tables it writes built), so the first request pays
+    /// for neither; it still plans the function's statements. Failures are ignored here: the
     /// request that needs the connection reports them.
     public func prepare() {
         if connection == nil { connection = try? PostgresConnection(url: url) }

@@ -19,8 +19,8 @@ struct ClerkSync: ParsableCommand {
               clerk-sync migrate && clerk-sync status
             """,
         subcommands: [
-            Sign.self, Send.self, Migrate.self, Events.self, Replay.self, Status.self, Reconcile.self, Ensure.self,
-            Resync.self,
+            Sign.self, Send.self, Migrate.self, Events.self, Replay.self, Status.self, Prune.self, Reconcile.self,
+            Ensure.self, Resync.self,
         ]
     )
 }
@@ -43,13 +43,16 @@ struct CommandError: Error, CustomStringConvertible {
 }
 
 /// Parses durations such as `90s`, `15m`, `1h`, `2d` into seconds.
-struct Duration: ExpressibleByArgument {
+struct Duration: ExpressibleByArgument, CustomStringConvertible {
     var seconds: Int
+    /// As the operator wrote it (what `--help` shows as a default).
+    var description: String
 
     init?(argument: String) {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
         guard let unit = argument.last, let factor = units[unit], let count = Int(argument.dropLast()), count > 0
         else { return nil }
         seconds = count * factor
+        description = argument
     }
 }

@@ -94,6 +94,57 @@ import Testing
         #expect(missing.stdout.contains("msg_nope: not in the ledger"))
     }
 
+    @Test("prune deletes ledger entries and failures past the retention, in batches; --dry-run only counts")
+    func prune() throws {
+        let database = try TestDatabase()
+        let webhook = try Deliverer(databaseURL: database.url)
+        let old = ClerkPayload.user(id: "user_pr_old", email: "old@example.com", first: "Old", updatedAt: 3)
+        webhook.deliver(old, id: "msg_pr_old")
+        webhook.deliver(ClerkPayload.user(id: "user_pr_new", email: "new@example.com", updatedAt: 4), id: "msg_pr_new")
+        webhook.deliver(Array("not json".utf8), id: "msg_pr_bad")
+        webhook.deliver(Array("not json".utf8), id: "msg_pr_bad_recent")
+        // 40 days old: the first delivery, one failure, and 12,000 more entries (three batches).
+        try database.query(
+            "UPDATE clerk_webhook.deliveries SET received_at = now() - interval '40 days' WHERE svix_id = 'msg_pr_old'")
+        try database.query(
+            "UPDATE clerk_webhook.rejections SET received_at = now() - interval '40 days' WHERE svix_id = 'msg_pr_bad'")
+        try database.query(
+            """
+            INSERT INTO clerk_webhook.deliveries (svix_id, event_type, action, clerk_id, outcome, received_at)
+            SELECT 'msg_pr_bulk_' || n, 'session.created', 'ignore', 'sess_' || n, 'ignored', now() - interval '31 days'
+            FROM generate_series(1, 12000) n
+            """)
+        let ledger =
+            "SELECT svix_id FROM clerk_webhook.deliveries WHERE svix_id NOT LIKE 'msg_pr_bulk_%' ORDER BY svix_id"
+        let failures = "SELECT svix_id FROM clerk_webhook.rejections ORDER BY svix_id"
+        let users = try database.query("SELECT clerk_id, email, name, deleted_at FROM public.users ORDER BY clerk_id")
+
+        let dry = try clerkSync(["prune", "--dry-run"], databaseURL: database.url)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would delete 12001 ledger entries and 1 recorded failures received before"))
+        #expect(try database.query("SELECT count(*) FROM clerk_webhook.deliveries") == [["12002"]])
+
+        let tooShort = try clerkSync(["prune", "--older-than", "1d"], databaseURL: database.url)
+        #expect(tooShort.status != 0)
+        #expect(tooShort.stderr.contains("--older-than must be at least 2d"))
+        #expect(try database.query("SELECT count(*) FROM clerk_webhook.deliveries") == [["12002"]])
+
+        let pruned = try clerkSync(["prune", "--older-than", "30d"], databaseURL: database.url)
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("deleted 12001 ledger entries and 1 recorded failures received before"))
+        #expect(try database.query(ledger) == [["msg_pr_new"]])
+        #expect(try database.query(failures) == [["msg_pr_bad_recent"]])
+        #expect(try database.query("SELECT count(*) FROM clerk_webhook.deliveries") == [["1"]])
+        #expect(
+            try database.query("SELECT clerk_id, email, name, deleted_at FROM public.users ORDER BY clerk_id") == users)
+        let again = try clerkSync(["prune"], databaseURL: database.url)
+        #expect(again.stdout.contains("deleted 0 ledger entries and 0 recorded failures"))
+
+        // The pruned delivery sent again is judged by the ordering rule: the row already reflects it.
+        #expect(webhook.deliver(old, id: "msg_pr_old") == .accepted(.stale))
+        #expect(try database.user("user_pr_old") == UserRow(email: "old@example.com", name: "Old", clerkUpdatedAt: 3))
+    }
+
     @Test("status: ok on a healthy database, exit 1 when something needs attention")
     func status() throws {
         let database = try TestDatabase(migrated: false)
@@ -147,7 +198,7 @@ import Testing
 
     @Test("every command has --help with an example; errors are one line and a non-zero exit")
     func help() throws {
-        for command in ["sign", "send", "migrate", "events", "replay", "status"] {
+        for command in ["sign", "send", "migrate", "events", "replay", "status", "prune"] {
             let run = try clerkSync([command, "--help"])
             #expect(run.status == 0)
             #expect(run.stdout.contains("Example"), "\(command) --help has no example")

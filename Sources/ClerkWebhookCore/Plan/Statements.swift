@@ -181,6 +181,41 @@ public enum AdminStatements {
         GROUP BY outcome ORDER BY outcome
         """
 
+    /// The cutoff of `clerk-sync prune`: now minus $1 seconds, as epoch seconds (what the deletes
+    /// take, so every batch uses the same instant) and as UTC text (what the operator reads).
+    public static let pruneCutoff = """
+        SELECT (extract(epoch FROM now()) - $1::double precision)::text,
+               to_char((now() - make_interval(secs => $1::double precision)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+        """
+
+    /// How many ledger entries and recorded failures were received before the cutoff $1 (epoch
+    /// seconds): what `clerk-sync prune --dry-run` reports.
+    public static let prunable = """
+        SELECT (SELECT count(*) FROM clerk_webhook.deliveries WHERE received_at < to_timestamp($1::double precision))::text,
+               (SELECT count(*) FROM clerk_webhook.rejections WHERE received_at < to_timestamp($1::double precision))::text
+        """
+
+    /// Deletes at most $2 ledger entries received before the cutoff $1 (epoch seconds); returns how
+    /// many. Batches keep each transaction short on a large ledger.
+    public static let pruneDeliveries = """
+        WITH gone AS (
+            DELETE FROM clerk_webhook.deliveries WHERE svix_id IN (
+                SELECT svix_id FROM clerk_webhook.deliveries
+                WHERE received_at < to_timestamp($1::double precision) LIMIT $2::integer)
+            RETURNING 1)
+        SELECT count(*)::text FROM gone
+        """
+
+    /// The same for recorded failures.
+    public static let pruneRejections = """
+        WITH gone AS (
+            DELETE FROM clerk_webhook.rejections WHERE id IN (
+                SELECT id FROM clerk_webhook.rejections
+                WHERE received_at < to_timestamp($1::double precision) LIMIT $2::integer)
+            RETURNING 1)
+        SELECT count(*)::text FROM gone
+        """
+
     /// Seconds since the newest ledger entry (NULL when the ledger is empty).
     public static let newestDeliveryAge =
         "SELECT floor(extract(epoch FROM now() - max(received_at)))::bigint::text FROM clerk_webhook.deliveries"

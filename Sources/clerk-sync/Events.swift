@@ -7,19 +7,25 @@ struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List deliveries the ledger recorded (or, with --failed, the signed ones that failed).",
         discussion: """
-            Columns: received at (UTC), svix id, event type, Clerk id, outcome. With --failed: received
-            at, svix id, event type, Clerk id, HTTP status, reason, SQLSTATE. No emails or names.
+            Columns: received at (UTC), svix id, event type, Clerk id, outcome. With --failed: received \
+            at, svix id, event type, Clerk id, HTTP status, reason, SQLSTATE. No emails or names. \
+            With --user, one user's history of any age (unless --since is given): what to read first \
+            when a row looks wrong.
 
             Example:
               clerk-sync events --since 1h
               clerk-sync events --since 2d --failed
+              clerk-sync events --user user_2g7np7Hrk0SN6kj5EDMLDaKNL0S
             """
     )
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "How far back: 90s, 15m, 1h, 2d.")
-    var since = Duration(argument: "1h")!
+    @Option(help: "How far back: 90s, 15m, 1h, 2d (default: 1h; with --user, any age).")
+    var since: Duration?
+
+    @Option(help: "Only this Clerk user id.")
+    var user: String?
 
     @Flag(help: "List signed deliveries that were refused (400) or failed (500) instead.")
     var failed = false
@@ -30,12 +36,13 @@ struct Events: ParsableCommand {
     func run() throws {
         let connection = try database.connect()
         let sql = failed ? AdminStatements.rejectionsSince : AdminStatements.deliveriesSince
+        let window = since ?? (user == nil ? Duration(argument: "1h") : nil)
         let rows = try connection.execute(
-            PlannedStatement(sql: sql, parameters: [String(since.seconds), String(limit)]))
+            PlannedStatement(sql: sql, parameters: [window.map { String($0.seconds) }, String(limit), user]))
         for row in rows {
             print(row.map { $0 ?? "-" }.joined(separator: "  "))
         }
-        if rows.isEmpty { print(failed ? "no failed deliveries in that period" : "no deliveries in that period") }
+        if rows.isEmpty { print(failed ? "no failed deliveries found" : "no deliveries found") }
     }
 }
 

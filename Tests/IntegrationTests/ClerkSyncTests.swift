@@ -74,6 +74,24 @@ import Testing
         #expect(failed.stdout.contains("msg_ev_bad"))
         #expect(failed.stdout.contains("400"))
         #expect(try clerkSync(["events", "--since", "soon"], databaseURL: database.url).status != 0)
+
+        // One user's history, of any age: an update from three days ago is listed with --user only.
+        webhook.deliver(
+            ClerkPayload.user("user.updated", id: "user_ev", email: "ev@example.com", updatedAt: 2), id: "msg_ev_old")
+        webhook.deliver(ClerkPayload.user(id: "user_other", email: nil, updatedAt: 1), id: "msg_ev_other")
+        try database.query(
+            "UPDATE clerk_webhook.deliveries SET received_at = now() - interval '3 days' WHERE svix_id = 'msg_ev_old'")
+        #expect(!(try clerkSync(["events"], databaseURL: database.url).stdout.contains("msg_ev_old")))
+        let history = try clerkSync(["events", "--user", "user_ev"], databaseURL: database.url)
+        #expect(history.status == 0)
+        #expect(
+            history.stdout.split(separator: "\n").map { $0.split(separator: " ")[1] } == [
+                "msg_ev_applied", "msg_ev_old",
+            ])
+        let recent = try clerkSync(["events", "--user", "user_ev", "--since", "1h"], databaseURL: database.url)
+        #expect(recent.stdout.split(separator: "\n").map { $0.split(separator: " ")[1] } == ["msg_ev_applied"])
+        let none = try clerkSync(["events", "--user", "user_nobody", "--failed"], databaseURL: database.url)
+        #expect(none.stdout == "no failed deliveries found\n")
     }
 
     @Test("replay re-applies a recorded delivery through the same rules")

@@ -150,20 +150,23 @@ public enum AdminStatements {
         WHERE clerk_id IS NOT NULL AND clerk_id <> 'NULL' AND ($1::text IS NULL OR clerk_id = $1)
         """
 
-    /// Ledger entries newer than $1 seconds, newest first, at most $2.
+    /// Ledger entries newer than $1 seconds (any age when NULL), of Clerk id $3 (any when NULL),
+    /// newest first, at most $2.
     public static let deliveriesSince = """
         SELECT to_char(received_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS'), svix_id, event_type, clerk_id, outcome
         FROM clerk_webhook.deliveries
-        WHERE received_at > now() - make_interval(secs => $1::double precision)
+        WHERE ($1::double precision IS NULL OR received_at > now() - make_interval(secs => $1::double precision))
+          AND ($3::text IS NULL OR clerk_id = $3)
         ORDER BY received_at DESC LIMIT $2::integer
         """
 
-    /// Recorded failures newer than $1 seconds, newest first, at most $2.
+    /// Recorded failures, with the same filters as `deliveriesSince`.
     public static let rejectionsSince = """
         SELECT to_char(received_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS'), svix_id, coalesce(event_type, '-'),
                coalesce(clerk_id, '-'), http_status::text, reason, coalesce(sqlstate, '-')
         FROM clerk_webhook.rejections
-        WHERE received_at > now() - make_interval(secs => $1::double precision)
+        WHERE ($1::double precision IS NULL OR received_at > now() - make_interval(secs => $1::double precision))
+          AND ($3::text IS NULL OR clerk_id = $3)
         ORDER BY received_at DESC LIMIT $2::integer
         """
 

@@ -62,10 +62,13 @@ struct Status: ParsableCommand {
                 problems.append("\(lastHour) signed deliveries failed in the last hour: see clerk-sync events --failed")
             }
         }
-        let age = try connection.execute(PlannedStatement(sql: AdminStatements.newestDeliveryAge, parameters: []))
-        if let seconds = (age.first?.first ?? nil).flatMap({ Int($0) }) {
+        let ages = try connection.execute(PlannedStatement(sql: AdminStatements.deliveryAges, parameters: [])).first
+        if let seconds = (ages?[0]).flatMap({ Int($0) }) {
             print("newest delivery: \(seconds) s ago")
             if let maxAge, seconds > maxAge.seconds { problems.append("no delivery for \(seconds) s") }
+            if let oldest = (ages?[1]).flatMap({ Int($0) }) {
+                print("oldest ledger entry: \(oldest / 86_400) d ago (clerk-sync prune --older-than 30d keeps 30 days)")
+            }
         } else {
             print("newest delivery: none yet")
             if maxAge != nil { problems.append("no delivery recorded yet") }

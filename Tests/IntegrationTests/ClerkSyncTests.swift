@@ -176,6 +176,7 @@ import Testing
         #expect(healthy.status == 0, "\(healthy.stdout)")
         #expect(healthy.stdout.contains("applied   1 / 1"))
         #expect(healthy.stdout.contains("status: ok"))
+        #expect(healthy.stdout.contains("oldest ledger entry: 0 d ago"))
         webhook.deliver(Array("not json".utf8))
         let failing = try clerkSync(["status"], databaseURL: database.url)
         #expect(failing.status == 1)

@@ -219,7 +219,10 @@ public enum AdminStatements {
         SELECT count(*)::text FROM gone
         """
 
-    /// Seconds since the newest ledger entry (NULL when the ledger is empty).
-    public static let newestDeliveryAge =
-        "SELECT floor(extract(epoch FROM now() - max(received_at)))::bigint::text FROM clerk_webhook.deliveries"
+    /// Seconds since the newest and since the oldest ledger entry (NULLs when the ledger is empty).
+    public static let deliveryAges = """
+        SELECT floor(extract(epoch FROM now() - max(received_at)))::bigint::text,
+               floor(extract(epoch FROM now() - min(received_at)))::bigint::text
+        FROM clerk_webhook.deliveries
+        """
 }

@@ -96,4 +96,17 @@ cw_log "log scan: ${#logs[@]} files, $lines lines, ${#forbidden[@]} patterns, $f
 cw_log "linting"
 (cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh Tests/Fuzz/run.sh .ci/run)
 (cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)
+# The systemd units as installed (README), their paths pointed at this checkout's files.
+units=$CW_STATE/systemd
+mkdir -p "$units"
+for unit in "$CW_ROOT"/nginx/systemd/*; do
+    sed -e "s|/usr/local/bin/|$CW_STATE/bin/|g" -e "s|/usr/share/clerk-webhook/|$CW_ROOT/|g" \
+        -e 's|^EnvironmentFile=/|EnvironmentFile=-/|' "$unit" >"$units/$(basename "$unit")"
+done
+mv "$units/clerk-webhook-workers@.service" "$units/clerk-webhook-workers@warm.service"
+unit_files=("$units"/*)
+# It only warns about unknown settings and values: any output fails the check too.
+verified=$(systemd-analyze verify "${unit_files[@]}" 2>&1) || { echo "$verified" >&2; exit 1; }
+[[ -z $verified ]] || { echo "systemd units: $verified" >&2; exit 1; }
+cw_log "systemd units: ${#unit_files[@]} verified"
 cw_log "all tests passed"

@@ -182,6 +182,27 @@ scenario() {
         "$label" "$RPS" "$P50" "$P99" "$serial_p50" "$rss" "$check" >&2
 }
 
+# The statement alone: PostgreSQL driven by pgbench with clerk-webhook's statement for new users, at
+# the same concurrency, with no HTTP, verification or parsing at all. Its rate bounds every
+# persistent row, whatever serves the HTTP.
+statement_alone() {
+    local label="floor: the same statement alone (pgbench, no HTTP)"
+    [[ -z $only || $label =~ $only ]] || return 0
+    cat >"$CW_STATE/pgbench.sql" <<'SQL'
+\set n random(1, 9000000000000000000)
+SELECT clerk_webhook.apply_user_event('msg_pgbench_' || :client_id || '_' || :n, 'user.created', 'upsert', 'user_pgbench_' || :client_id || '_' || :n, 1700000000000, 'pgbench_' || :client_id || '_' || :n || '@example.com', 'Ada Lovelace');
+SQL
+    local before after output processed tps check
+    before=$(rows)
+    output=$("$CW_PG_BIN/pgbench" -n -f "$CW_STATE/pgbench.sql" -c "$connections" -j "$threads" -T "$seconds" "$direct_url" 2>&1)
+    after=$(rows)
+    processed=$(awk -F': ' '/number of transactions actually processed/ {print $2}' <<<"$output")
+    tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$output")
+    if ((after - before == processed)); then check="ok ($processed = $((after - before)))"; else check="MISMATCH: $processed statements, $((after - before)) rows"; fi
+    results+=("$label|$tps|-|-|-|-|$check")
+    printf '%-44s %9s req/s  %s\n' "$label" "$tps" "$check" >&2
+}
+
 webhook=$CW_STATE/bin/clerk-webhook
 CW_WORKERS=4
 # The same nginx for every row: no access log anywhere (the gunicorn row's proxy has none either).
@@ -200,6 +221,7 @@ scenario "floor: C CGI (fcgiwrap)" cgi - "$CW_STATE/floor/cgi" "$threads" - cgi
 scenario "floor: C CGI + the same statement, direct" cgi "$direct_url" "$CW_STATE/floor/cgi-libpq" 20000 serial cgi
 scenario "floor: C FastCGI, persistent" persistent - "$CW_STATE/floor/fastcgi" "$threads" - -
 scenario "floor: C FastCGI + the same statement, persistent" persistent "$direct_url" "$CW_STATE/floor/fastcgi-libpq" 60000 - -
+statement_alone
 scenario "clerk-webhook cgi, direct" cgi "$direct_url" "$webhook" 20000 serial cgi
 scenario "clerk-webhook cgi, pgbouncer" cgi "$pooled_url" "$webhook" 20000 serial cgi
 scenario "clerk-webhook warm, direct" warm "$direct_url" "$webhook" 30000 serial cgi
@@ -231,6 +253,7 @@ floor_cgi_rps=$(field "floor: C CGI (fcgiwrap)" 2)
 persistent_rps=$(field "clerk-webhook persistent, direct" 2)
 gunicorn_rps=$(field "python svix+psycopg gunicorn x2, direct" 2)
 statement_floor_rps=$(field "floor: C FastCGI + the same statement, persistent" 2)
+statement_alone_rps=$(field "floor: the same statement alone (pgbench, no HTTP)" 2)
 serial_direct=$(ms "$(field "clerk-webhook cgi, direct" 5)")
 serial_pooled=$(ms "$(field "clerk-webhook cgi, pgbouncer" 5)")
 serial_warm_direct=$(ms "$(field "clerk-webhook warm, direct" 5)")
@@ -245,6 +268,7 @@ r2=$(ratio "$best_cgi_rps" "$floor_cgi_rps")
 r3=$(ratio "$persistent_rps" "$gunicorn_rps")
 r4=$(ratio "$persistent_rps" "$statement_floor_rps")
 r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
+r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
 {
     echo "# Benchmark results"
     echo
@@ -262,7 +286,8 @@ r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
     echo "- CGI mode vs Python CGI, req/s: **${r1}×** (≥ 100×: $(verdict "$r1" ">=" 100))"
     echo "- CGI mode vs the trivial C CGI floor, req/s: **${r2}×** (≥ 0.25×: $(verdict "$r2" ">=" 0.25))"
     echo "- persistent mode vs gunicorn, req/s: **${r3}×** (≥ 2.5×: $(verdict "$r3" ">=" 2.5)); vs a C FastCGI"
-    echo "  responder that runs the same statement and nothing else: **${r4}×**, which itself makes **${r5}×** gunicorn"
+    echo "  responder that runs the same statement and nothing else: **${r4}×**, which itself makes **${r5}×** gunicorn;"
+    echo "  PostgreSQL alone running that statement (pgbench, same connections, no HTTP) makes **${r6}×** gunicorn"
     # The serial targets name no mode, so each per-invocation mode gets its own verdict.
     echo "- serial p50 per delivery, direct (≤ 6 ms): warm single-use mode **${serial_warm_direct} ms**" \
         "($(verdict "$serial_warm_direct" "<=" 6)), CGI mode **${serial_direct} ms** ($(verdict "$serial_direct" "<=" 6));" \

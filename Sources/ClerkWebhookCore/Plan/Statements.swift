@@ -200,24 +200,21 @@ public enum AdminStatements {
 
     /// Deletes at most $2 ledger entries received before the cutoff $1 (epoch seconds); returns how
     /// many. Batches keep each transaction short on a large ledger.
-    public static let pruneDeliveries = """
-        WITH gone AS (
-            DELETE FROM clerk_webhook.deliveries WHERE svix_id IN (
-                SELECT svix_id FROM clerk_webhook.deliveries
-                WHERE received_at < to_timestamp($1::double precision) LIMIT $2::integer)
-            RETURNING 1)
-        SELECT count(*)::text FROM gone
-        """
+    public static let pruneDeliveries = pruneBatch(table: "clerk_webhook.deliveries", key: "svix_id")
 
     /// The same for recorded failures.
-    public static let pruneRejections = """
+    public static let pruneRejections = pruneBatch(table: "clerk_webhook.rejections", key: "id")
+
+    private static func pruneBatch(table: String, key: String) -> String {
+        """
         WITH gone AS (
-            DELETE FROM clerk_webhook.rejections WHERE id IN (
-                SELECT id FROM clerk_webhook.rejections
+            DELETE FROM \(table) WHERE \(key) IN (
+                SELECT \(key) FROM \(table)
                 WHERE received_at < to_timestamp($1::double precision) LIMIT $2::integer)
             RETURNING 1)
         SELECT count(*)::text FROM gone
         """
+    }
 
     /// Seconds since the newest and since the oldest ledger entry (NULLs when the ledger is empty).
     public static let deliveryAges = """

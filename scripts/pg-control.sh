@@ -4,7 +4,7 @@
 #   scripts/pg-control.sh stop|start DATADIR SOCKETDIR
 set -euo pipefail
 action=$1 data=$2 sockets=$3
-pg_bin=/usr/lib/postgresql/15/bin
+pg_bin=${CW_PG_BIN:-/usr/lib/postgresql/15/bin}
 owner=$(stat -c %U "$data")
 as_owner=()
 [[ $EUID -eq 0 && $owner != root ]] && as_owner=(setpriv --reuid="$owner" --regid="$owner" --init-groups --)

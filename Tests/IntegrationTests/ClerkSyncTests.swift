@@ -58,6 +58,17 @@ import Testing
         #expect(!run.stdout.contains("applied "))
     }
 
+    @Test("commands that need the ledger say to migrate when the database has no clerk-webhook schema")
+    func unmigrated() throws {
+        let database = try TestDatabase(migrated: false)
+        for command in [["events"], ["events", "--failed"], ["replay", "msg_none"], ["prune", "--dry-run"]] {
+            let run = try clerkSync(command, databaseURL: database.url)
+            #expect(run.status == 1, "\(command)")
+            #expect(run.stderr.contains("run clerk-sync migrate"), "\(command): \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(command): \(run.stderr)")
+        }
+    }
+
     @Test("events lists the ledger; --failed lists signed deliveries that failed; no emails")
     func events() throws {
         let database = try TestDatabase()

@@ -33,8 +33,15 @@ public struct DatabaseError: Error, Equatable, Sendable, CustomStringConvertible
         return message
     }
 
+    /// Whether the server says a table, function or schema that the migrations install does not
+    /// exist: the database was never migrated (or a migration is missing), which no retry fixes.
+    public var meansSchemaMissing: Bool {
+        sqlState == "42P01" || sqlState == "42883" || sqlState == "3F000"
+    }
+
     public var description: String {
         "database error" + (sqlState.map { " [\($0)]" } ?? "") + ": " + message
+            + (meansSchemaMissing ? " (is the database migrated? run clerk-sync migrate)" : "")
     }
 }
 

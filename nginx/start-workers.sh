@@ -24,6 +24,25 @@ socket=$2
 binary=$3
 workers=${4:-4}
 
+case $mode in
+    cgi | warm | persistent) ;;
+    *)
+        echo "start-workers.sh: unknown mode '$mode' (cgi, warm or persistent)" >&2
+        exit 2
+        ;;
+esac
+
+# Refuse a binary that cannot start (a wrong path, a missing shared library, a crash at start):
+# multiwatch would respawn it thousands of times a second and fcgiwrap would fail every delivery.
+# Run with no request (stdin /dev/null, no REQUEST_METHOD) it answers once as CGI and exits 0;
+# what it prints then (a 405 or a configuration complaint) is not a delivery and is dropped.
+status=0
+preflight=$(env -u REQUEST_METHOD -u CONTENT_LENGTH "$binary" </dev/null 2>&1 >/dev/null) || status=$?
+if ((status != 0)); then
+    echo "start-workers.sh: $binary cannot start (exit status $status): ${preflight:-no message}" >&2
+    exit 1
+fi
+
 rm -f "$socket"
 case $mode in
     cgi)
@@ -46,9 +65,5 @@ case $mode in
         exec /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- \
             /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary" \
             2> >(grep --line-buffered -v '^Child\[[0-9]*\] died, respawn$' >&2)
-        ;;
-    *)
-        echo "start-workers.sh: unknown mode '$mode' (cgi, warm or persistent)" >&2
-        exit 2
         ;;
 esac

@@ -8,14 +8,18 @@
 # new users. Prints one table and writes bench/RESULTS.md.
 #   bench/run.sh [SECONDS per run, default 5] [ROWS: a regex; only matching rows run, and
 #                 bench/RESULTS.md is left alone]
+# Knobs for trying other shapes (the defaults make bench/RESULTS.md): BENCH_CONNECTIONS (wrk's
+# connections, 4), BENCH_WORKERS (warm and persistent worker processes, 4), BENCH_GUNICORN_WORKERS
+# (gunicorn -w, 2: one per core).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
 
 seconds=${1:-5}
 only=${2:-}
-connections=4
+connections=${BENCH_CONNECTIONS:-4}
 threads=2
+gunicorn_workers=${BENCH_GUNICORN_WORKERS:-2}
 secret=$(cw_new_secret)
 results=()
 
@@ -110,7 +114,7 @@ run_once_measured() {
     cat "$CW_STATE/rss.txt"
 }
 
-# Starts gunicorn (2 workers, like the 2 cores) behind the same nginx, proxying; sets CW_URL and
+# Starts gunicorn ($gunicorn_workers workers) behind the same nginx, proxying; sets CW_URL and
 # CW_WEB_PIDS like cw_start_web.
 start_gunicorn() {
     local prefix=$CW_STATE/gunicorn port
@@ -122,7 +126,7 @@ start_gunicorn() {
         ERROR_LOG="$prefix/error.log" ACCESS_LOG=off >"$prefix/nginx.conf"
     [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$prefix"
     cw_spawn gunicorn env -i PATH=/usr/bin:/bin CLERK_WEBHOOK_SIGNING_SECRET="$secret" DATABASE_URL="$1" \
-        "$venv/bin/gunicorn" --chdir "$CW_STATE/floor" -w 2 -b "unix:$prefix/gunicorn.sock" webhook:app
+        "$venv/bin/gunicorn" --chdir "$CW_STATE/floor" -w "$gunicorn_workers" -b "unix:$prefix/gunicorn.sock" webhook:app
     CW_WEB_PIDS=("${CW_PIDS[-1]}")
     cw_spawn gunicorn-nginx /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
     CW_WEB_PIDS+=("${CW_PIDS[-1]}")
@@ -204,7 +208,7 @@ SQL
 }
 
 webhook=$CW_STATE/bin/clerk-webhook
-CW_WORKERS=4
+CW_WORKERS=${BENCH_WORKERS:-4}
 # The same nginx for every row: no access log anywhere (the gunicorn row's proxy has none either).
 CW_ACCESS_LOG=off
 # First on the cluster as initdb made it: every new connection loads the plpgsql library for the
@@ -229,7 +233,7 @@ scenario "clerk-webhook warm, pgbouncer" warm "$pooled_url" "$webhook" 30000 ser
 scenario "clerk-webhook persistent, direct" persistent "$direct_url" "$webhook" 60000 serial resident
 scenario "clerk-webhook persistent, pgbouncer" persistent "$pooled_url" "$webhook" 60000 serial resident
 scenario "python svix+psycopg CGI, direct" cgi "$direct_url" "$CW_STATE/floor/webhook.py" 2000 - cgi
-scenario "python svix+psycopg gunicorn x2, direct" gunicorn "$direct_url" - 30000 serial resident
+scenario "python svix+psycopg gunicorn x$gunicorn_workers, direct" gunicorn "$direct_url" - 30000 serial resident
 
 # ---- the table, the ratios, bench/RESULTS.md ----
 [[ -z $only ]] || exit 0
@@ -251,7 +255,7 @@ best_cgi_rps=$(awk -v a="$cgi_rps" -v b="$cgi_pooled_rps" 'BEGIN { print (a > b)
 python_cgi_rps=$(field "python svix+psycopg CGI, direct" 2)
 floor_cgi_rps=$(field "floor: C CGI (fcgiwrap)" 2)
 persistent_rps=$(field "clerk-webhook persistent, direct" 2)
-gunicorn_rps=$(field "python svix+psycopg gunicorn x2, direct" 2)
+gunicorn_rps=$(field "python svix+psycopg gunicorn x$gunicorn_workers, direct" 2)
 statement_floor_rps=$(field "floor: C FastCGI + the same statement, persistent" 2)
 statement_alone_rps=$(field "floor: the same statement alone (pgbench, no HTTP)" 2)
 serial_direct=$(ms "$(field "clerk-webhook cgi, direct" 5)")
@@ -274,7 +278,7 @@ r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
         "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) · $(uname -sr) ·" \
-        "PostgreSQL 15 (fsync on; plpgsql preloaded as on Supabase, except where a row says otherwise), nginx, wrk -c $connections -t $threads -d ${seconds}s per row ·" \
+        "PostgreSQL 15 (fsync on; plpgsql preloaded as on Supabase, except where a row says otherwise), nginx, wrk -c $connections -t $threads -d ${seconds}s per row, $CW_WORKERS FastCGI workers ·" \
         "\`bench/run.sh\`"
     echo
     echo "| setup | req/s | p50 | p99 | serial p50 | peak RSS (kB) | every 2xx is a row |"

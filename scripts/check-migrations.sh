@@ -67,6 +67,27 @@ expect "role, clerk_id and deleted_at unchanged" "user_2aaa user" \
     "$(query "$supabase_url" "SELECT clerk_id || ' ' || role FROM public.users WHERE email = 'a@example.com' AND deleted_at IS NULL")"
 expect "anon reads nothing" "denied" \
     "$(query "$supabase_url" "SET ROLE anon; SELECT count(*) FROM public.users" 2>/dev/null || echo denied)"
+for role in anon authenticated; do
+    expect "$role cannot call the sync function" "denied" \
+        "$(query "$supabase_url" "SET ROLE $role; SELECT clerk_webhook.apply_user_event('msg_x', 'user.created', 'upsert', 'user_2bbb', 99, 'x@example.com', 'X')" 2>/dev/null || echo denied)"
+done
+# The webhook's least-privilege login: the functions it sends, nothing else. Roles are per cluster.
+cw_psql "$CW_ADMIN_URL" -c "DROP ROLE IF EXISTS clerk_webhook_check; CREATE ROLE clerk_webhook_check NOLOGIN IN ROLE clerk_webhook_writer"
+as_writer="SET ROLE clerk_webhook_check;"
+expect "the writer warms up" "warm" "$(query "$supabase_url" "$as_writer SELECT clerk_webhook.warm_up()")"
+expect "the writer applies a delivery" "applied" \
+    "$(query "$supabase_url" "$as_writer SELECT clerk_webhook.apply_user_event('msg_w', 'user.updated', 'upsert', 'user_2bbb', 99, 'b2@example.com', 'B')")"
+expect "the writer records a failed delivery" "recorded" \
+    "$(query "$supabase_url" "$as_writer SELECT clerk_webhook.record_rejection('msg_r', 'user.updated', 'user_2bbb', 400, 'test', NULL)")"
+for statement in "SELECT count(*) FROM public.users" "UPDATE public.users SET role = 'admin'" \
+    "SELECT count(*) FROM clerk_webhook.deliveries" "DELETE FROM clerk_webhook.deliveries" \
+    "SELECT clerk_webhook.resync_user('user_2bbb', 100, NULL, NULL)"; do
+    expect "the writer cannot run: $statement" "denied" \
+        "$(query "$supabase_url" "$as_writer $statement" 2>/dev/null || echo denied)"
+done
+expect "the writer's delivery applied under the rules" "b2@example.com user" \
+    "$(query "$supabase_url" "SELECT email || ' ' || role FROM public.users WHERE clerk_id = 'user_2bbb'")"
+cw_psql "$CW_ADMIN_URL" -c "DROP ROLE clerk_webhook_check"
 
 # (2) An existing project: the seed's table with rows, before any of our migrations.
 cw_create_database seeded

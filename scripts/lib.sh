@@ -142,7 +142,8 @@ cw_start_fault_postgres() {
     cw_apply_migrations "postgresql:///$1?host=$CW_FAULT_SOCKETS&user=postgres"
 }
 
-cw_database_url() { printf 'postgresql:///%s?host=%s&port=%s&user=postgres' "$1" "$CW_STATE" "$CW_PG_PORT"; }
+# $1 database, $2 role (default postgres, the owner of everything).
+cw_database_url() { printf 'postgresql:///%s?host=%s&port=%s&user=%s' "$1" "$CW_STATE" "$CW_PG_PORT" "${2:-postgres}"; }
 
 cw_psql() {
     PGOPTIONS="--client-min-messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"

@@ -29,9 +29,13 @@ cw_create_database clerk_webhook_e2e clerk_webhook_template
 # The public Svix test-vector secret: the tests sign with it.
 test_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 cw_stage_files
+# The deployments connect as the README recommends: a login that may only execute the webhook's
+# functions (a member of clerk_webhook_writer), not the tables' owner. The container's entry point
+# migrates first, so it keeps the owner's connection.
+cw_psql "$CW_ADMIN_URL" -c "CREATE ROLE clerk_webhook_e2e LOGIN IN ROLE clerk_webhook_writer"
 deployments=()
 for mode in cgi warm persistent; do
-    cw_start_web "$mode" "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
+    cw_start_web "$mode" "$(cw_database_url clerk_webhook_e2e clerk_webhook_e2e)" "$test_secret"
     deployments+=("$mode $CW_URL $CW_WEBHOOK_LOG")
 done
 # The Dockerfile's entry point, run as the image runs it: the same end-to-end tests go through it.

@@ -35,8 +35,8 @@ struct Status: ParsableCommand {
             throw ExitCode(1)
         }
 
-        let installed =
-            try connection.execute(PlannedStatement(sql: Statements.ping, parameters: [])).first?.first == "ok"
+        // A row means the function exists (`ok`, or `denied` for a role that may not run it).
+        let installed = try !connection.execute(PlannedStatement(sql: Statements.ping, parameters: [])).isEmpty
         let directory = dir ?? ProcessEnvironment.variables()["CLERK_SYNC_MIGRATIONS_DIR"] ?? "supabase/migrations"
         if let files = try? MigrationFile.all(in: directory), let applied = try appliedMigrations(connection) {
             let pending = files.filter { applied[$0.version] == nil }

@@ -62,6 +62,52 @@ import Testing
         #expect(result.stdout.hasSuffix(#"{"ok":false,"database":"not migrated"}"#))
     }
 
+    @Test(
+        "a login in clerk_webhook_writer applies deliveries; a login outside it gets 503 health and 500, nothing written"
+    )
+    func leastPrivilegeLogin() throws {
+        let database = try TestDatabase()
+        let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
+        let writer = "writer_" + uniqueToken()
+        let outsider = "outsider_" + uniqueToken()
+        try admin.execute(
+            PlannedStatement(sql: "CREATE ROLE \(writer) LOGIN IN ROLE clerk_webhook_writer", parameters: []))
+        try admin.execute(PlannedStatement(sql: "CREATE ROLE \(outsider) LOGIN", parameters: []))
+        defer { _ = try? admin.execute(PlannedStatement(sql: "DROP ROLE \(writer), \(outsider)", parameters: [])) }
+        func url(as role: String) -> String {
+            database.url.replacingOccurrences(of: "user=postgres", with: "user=" + role)
+        }
+        func health(as role: String) throws -> ProcessRun {
+            try run([
+                "REQUEST_METHOD": "GET", "CLERK_WEBHOOK_ROUTE": "health", "GATEWAY_INTERFACE": "CGI/1.1",
+                "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret, "DATABASE_URL": url(as: role),
+            ])
+        }
+
+        #expect(try health(as: writer).stdout.hasPrefix("Status: 200"))
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "w-\(user)@example.com", first: "Writer", updatedAt: 5)
+        let applied = try CGIAnswer(body, id: "msg_" + user, databaseURL: url(as: writer))
+        #expect(applied.status == 200, "\(applied.output) \(applied.log)")
+        #expect(try database.user(user) == UserRow(email: "w-\(user)@example.com", name: "Writer", clerkUpdatedAt: 5))
+        // What a warm worker runs before its request; the tables themselves stay closed to the login.
+        let connection = try PostgresConnection(url: url(as: writer))
+        #expect(try connection.execute(PlannedStatement(sql: Statements.warmUp, parameters: [])) == [["warm"]])
+        #expect(throws: DatabaseError.self) {
+            try connection.execute(PlannedStatement(sql: "SELECT email FROM public.users", parameters: []))
+        }
+
+        let denied = try health(as: outsider)
+        #expect(denied.stdout.hasPrefix("Status: 503"))
+        #expect(denied.stdout.hasSuffix(#"{"ok":false,"database":"no privilege"}"#))
+        #expect(denied.stderr.contains("make it a member of clerk_webhook_writer"))
+        let other = "user_" + uniqueToken()
+        let refused = try CGIAnswer(
+            ClerkPayload.user(id: other, email: nil, updatedAt: 1), id: "msg_" + other, databaseURL: url(as: outsider))
+        #expect(refused.status == 500, "\(refused.output)")
+        #expect(try database.user(other) == nil)
+    }
+
     @Test("secrets can come from files (CLERK_WEBHOOK_SIGNING_SECRET_FILE)")
     func secretFile() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-" + uniqueToken())

@@ -263,7 +263,7 @@ func repositoryFixture(_ name: String) throws -> [UInt8] {
     func warmUpWritesNothing() throws {
         let database = try TestDatabase()
         let answer = try database.query(Statements.warmUp)
-        #expect(answer == [["ignored", "f", "f"]])
+        #expect(answer == [["warm"]])
         #expect(try database.query("SELECT count(*) FROM clerk_webhook.deliveries") == [["0"]])
         #expect(try database.query("SELECT count(*) FROM public.users") == [["0"]])
     }

@@ -110,22 +110,33 @@ public struct WebhookHandler: Sendable {
                 fields: [("outcome", .text("unhealthy")), ("reason", .text(error.message))], message: "health")
         }
         do {
-            guard try executor.execute(PlannedStatement(sql: Statements.ping, parameters: [])) == "ok" else {
+            switch try executor.execute(PlannedStatement(sql: Statements.ping, parameters: [])) {
+            case "ok":
                 return Delivery(
-                    response: .unhealthy(#""database":"not migrated""#), level: .error,
-                    fields: [
-                        ("outcome", .text("unhealthy")), ("reason", .text("clerk_webhook.apply_user_event is missing")),
-                    ],
-                    message: "health")
+                    response: .healthy, level: .debug, fields: [("outcome", .text("healthy"))], message: "health")
+            case "denied":
+                return Self.unhealthyDatabase("no privilege", ("reason", .text(Self.noPrivilegeReason)))
+            default:
+                return Self.unhealthyDatabase(
+                    "not migrated", ("reason", .text("clerk_webhook.apply_user_event is missing")))
             }
-            return Delivery(
-                response: .healthy, level: .debug, fields: [("outcome", .text("healthy"))], message: "health")
+        } catch  where error.sqlState == "42501" {
+            // No USAGE on the clerk_webhook schema: the function's name cannot even be looked up.
+            return Self.unhealthyDatabase("no privilege", ("reason", .text(Self.noPrivilegeReason)))
         } catch {
-            return Delivery(
-                response: .unhealthy(#""database":"unreachable""#), level: .error,
-                fields: [("outcome", .text("unhealthy")), ("db.sqlstate", .text(error.sqlState ?? "none"))],
-                message: "health")
+            return Self.unhealthyDatabase("unreachable", ("db.sqlstate", .text(error.sqlState ?? "none")))
         }
+    }
+
+    private static let noPrivilegeReason =
+        "the DATABASE_URL role may not execute clerk_webhook.apply_user_event: make it a member of clerk_webhook_writer"
+
+    /// A 503 health answer: `problem` tells the client what is wrong, `detail` tells the log why.
+    private static func unhealthyDatabase(_ problem: String, _ detail: (key: String, value: LogLine.Value)) -> Delivery
+    {
+        Delivery(
+            response: .unhealthy(#""database":""# + problem + #"""#), level: .error,
+            fields: [("outcome", .text("unhealthy")), detail], message: "health")
     }
 
     // Best effort: the answer to the sender does not depend on it.

@@ -27,20 +27,20 @@ public enum Statements {
     /// Parameters: Clerk user id, `updated_at` in ms, primary email, name.
     public static let resyncUser = "SELECT clerk_webhook.resync_user($1, $2::bigint, $3, $4)"
 
-    /// Runs the sync function once without effect (no svix id, action `ignore`: nothing is written),
-    /// so a fresh server backend loads and compiles it before the first delivery arrives, and plans
-    /// lookups on the two tables it writes, which builds the backend's caches of them and their
-    /// indexes (measured: the first delivery's statement 1.06–1.11 → 0.80–0.83 ms, median of 300
-    /// fresh connections). Reads only; nothing is locked.
-    public static let warmUp = """
-        SELECT clerk_webhook.apply_user_event(NULL, 'warm-up', 'ignore', 'warm-up', NULL, NULL, NULL), \
-        EXISTS (SELECT FROM public.users WHERE clerk_id = 'warm-up' OR email = 'warm-up'), \
-        EXISTS (SELECT FROM clerk_webhook.deliveries WHERE svix_id = 'warm-up')
-        """
+    /// Warms a fresh server backend up before the first delivery arrives (`clerk_webhook.warm_up`,
+    /// callable by `clerk_webhook_writer`): the sync function loaded and compiled, lookups on the two
+    /// tables it writes planned, which builds the backend's caches of them and their indexes
+    /// (measured: the first delivery's statement 1.98–2.08 → 0.86–0.91 ms, median of 300 fresh
+    /// connections). Reads only; nothing is locked or written.
+    public static let warmUp = "SELECT clerk_webhook.warm_up()"
 
-    /// A round trip that proves the database answers and the sync function is installed.
-    public static let ping =
-        "SELECT 'ok' WHERE to_regprocedure('clerk_webhook.apply_user_event(text,text,text,text,bigint,text,text)') IS NOT NULL"
+    /// A round trip that proves the database answers and the sync function is installed: `ok` when
+    /// the connection's role may execute it, `denied` when it may not, no row when it is missing.
+    public static let ping = """
+        SELECT CASE WHEN has_function_privilege(f, 'EXECUTE') THEN 'ok' ELSE 'denied' END \
+        FROM (SELECT to_regprocedure('clerk_webhook.apply_user_event(text,text,text,text,bigint,text,text)') AS f) p \
+        WHERE f IS NOT NULL
+        """
 }
 
 /// One statement ready to execute: SQL text plus positional text parameters (`nil` = SQL NULL).

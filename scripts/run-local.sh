@@ -15,15 +15,19 @@ cw_start_postgres
 cw_create_database clerk_webhook
 database_url=$(cw_database_url clerk_webhook)
 cw_apply_migrations "$database_url"
+# The webhook connects the way the README recommends: as its own login, which may only run the
+# functions it sends (clerk_webhook_writer). The cluster is throwaway, so the role is too.
+cw_psql "$CW_ADMIN_URL" -c "CREATE ROLE clerk_webhook_login LOGIN IN ROLE clerk_webhook_writer"
 secret=$(cw_new_secret)
 cw_stage_files
-cw_start_web "$mode" "$database_url" "$secret"
+cw_start_web "$mode" "$(cw_database_url clerk_webhook clerk_webhook_login)" "$secret"
 
 cat <<TEXT
 
 clerk-webhook ($mode mode) is at $CW_URL
 health                         $CW_URL/health
-database                       psql '$database_url'
+database (owner)               psql '$database_url'
+the webhook connects as        clerk_webhook_login (a member of clerk_webhook_writer)
 logs (one JSON line each)      $CW_WEBHOOK_LOG
 signing secret                 $secret
 

@@ -59,12 +59,12 @@ mkdir -p "$CW_STATE/floor"
 gcc -O2 -o "$CW_STATE/floor/cgi" "$CW_ROOT/bench/floor/cgi.c"
 gcc -O2 -o "$CW_STATE/floor/fastcgi" "$CW_ROOT/bench/floor/fastcgi.c" -lfcgi
 gcc -O2 -I/usr/include/postgresql -o "$CW_STATE/floor/fastcgi-libpq" "$CW_ROOT/bench/floor/fastcgi-libpq.c" -lfcgi -lpq
-# The same static libpq and OpenSSL as clerk-webhook (scripts/build.sh), so the CGI floor pays the
-# same per-exec linking cost.
+# Linked like clerk-webhook (scripts/build.sh): a static PIE with the same static libpq and
+# OpenSSL, so the CGI floor pays the same per-exec linking cost.
 static_pc=$("$CW_ROOT/scripts/static-link/prepare.sh")
 # shellcheck disable=SC2046  # pkg-config prints several flags
-gcc -O2 -o "$CW_STATE/floor/cgi-libpq" "$CW_ROOT/bench/floor/cgi-libpq.c" \
-    $(PKG_CONFIG_PATH=$static_pc pkg-config --cflags --libs libpq)
+gcc -O2 -static-pie -o "$CW_STATE/floor/cgi-libpq" "$CW_ROOT/bench/floor/cgi-libpq.c" \
+    $(PKG_CONFIG_PATH=$static_pc pkg-config --cflags --libs libpq) 2> >(grep -v -e 'statically linked applications' -e ': in function' >&2)
 venv=$CW_ROOT/.local/bench-venv
 if [[ ! -x $venv/bin/gunicorn ]]; then
     # Debian's interpreter: the workers run as an unprivileged account that must be able to use it.

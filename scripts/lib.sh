@@ -5,7 +5,8 @@
 # only on Unix sockets and 127.0.0.1. Everything started is stopped by PID.
 
 CW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CW_PG_BIN=/usr/lib/postgresql/15/bin
+# Where PostgreSQL 15's programs are; exported for scripts/pg-control.sh, which the fault tests run.
+export CW_PG_BIN=${CW_PG_BIN:-/usr/lib/postgresql/15/bin}
 # initdb refuses to run as root: when root, the stack runs as this unprivileged account.
 CW_RUN_USER=${CW_RUN_USER:-clerkwh}
 CW_PIDS=()

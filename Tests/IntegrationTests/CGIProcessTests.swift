@@ -74,24 +74,22 @@ import Testing
             PlannedStatement(sql: "CREATE ROLE \(writer) LOGIN IN ROLE clerk_webhook_writer", parameters: []))
         try admin.execute(PlannedStatement(sql: "CREATE ROLE \(outsider) LOGIN", parameters: []))
         defer { _ = try? admin.execute(PlannedStatement(sql: "DROP ROLE \(writer), \(outsider)", parameters: [])) }
-        func url(as role: String) -> String {
-            database.url.replacingOccurrences(of: "user=postgres", with: "user=" + role)
-        }
+        func url(as role: String) throws -> String { try TestEnvironment.databaseURL(database.name, role: role) }
         func health(as role: String) throws -> ProcessRun {
             try run([
                 "REQUEST_METHOD": "GET", "CLERK_WEBHOOK_ROUTE": "health", "GATEWAY_INTERFACE": "CGI/1.1",
-                "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret, "DATABASE_URL": url(as: role),
+                "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret, "DATABASE_URL": try url(as: role),
             ])
         }
 
         #expect(try health(as: writer).stdout.hasPrefix("Status: 200"))
         let user = "user_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: "w-\(user)@example.com", first: "Writer", updatedAt: 5)
-        let applied = try CGIAnswer(body, id: "msg_" + user, databaseURL: url(as: writer))
+        let applied = try CGIAnswer(body, id: "msg_" + user, databaseURL: try url(as: writer))
         #expect(applied.status == 200, "\(applied.output) \(applied.log)")
         #expect(try database.user(user) == UserRow(email: "w-\(user)@example.com", name: "Writer", clerkUpdatedAt: 5))
         // What a warm worker runs before its request; the tables themselves stay closed to the login.
-        let connection = try PostgresConnection(url: url(as: writer))
+        let connection = try PostgresConnection(url: try url(as: writer))
         #expect(try connection.execute(PlannedStatement(sql: Statements.warmUp, parameters: [])) == [["warm"]])
         #expect(throws: DatabaseError.self) {
             try connection.execute(PlannedStatement(sql: "SELECT email FROM public.users", parameters: []))
@@ -103,7 +101,8 @@ import Testing
         #expect(denied.stderr.contains("make it a member of clerk_webhook_writer"))
         let other = "user_" + uniqueToken()
         let refused = try CGIAnswer(
-            ClerkPayload.user(id: other, email: nil, updatedAt: 1), id: "msg_" + other, databaseURL: url(as: outsider))
+            ClerkPayload.user(id: other, email: nil, updatedAt: 1), id: "msg_" + other,
+            databaseURL: try url(as: outsider))
         #expect(refused.status == 500, "\(refused.output)")
         #expect(try database.user(other) == nil)
     }
@@ -123,7 +122,7 @@ import Testing
 }
 
 /// The shipped binary links libpq (without Kerberos and LDAP) and OpenSSL statically
-/// (scripts/static-link/prepare.sh): TLS to the database must still work and still verify, and what
+/// (scripts/static-link/prepare.sh), and glibc too, as a static PIE (scripts/build.sh): TLS to the database must still work and still verify, and what
 /// was left out must fail like any unreachable database, never crash or pass silently.
 @Suite struct StaticLinkTests {
     @Test("over TLS with the server certificate verified (sslmode=verify-full): 200 and the row")

@@ -20,9 +20,10 @@ enum TestEnvironment {
 
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-    static func databaseURL(_ name: String) throws -> String {
+    /// Database `name` over the Unix socket, as `role` (the owner of everything by default).
+    static func databaseURL(_ name: String, role: String = "postgres") throws -> String {
         "postgresql:///\(name)?host=\(try value("CLERK_WEBHOOK_TEST_PGHOST"))&port=\(try value("CLERK_WEBHOOK_TEST_PGPORT"))"
-            + "&user=postgres"
+            + "&user=\(role)"
     }
 
     /// The same database over TCP with TLS, the certificate verified (`sslmode=verify-full`), as a

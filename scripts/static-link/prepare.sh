@@ -19,7 +19,8 @@
 # your own database; TLS from the internet ends in nginx, which keeps Debian's shared OpenSSL.
 # libstdc++ (the Swift runtime is C++): GCC's libstdc++.a, found through the same -L directory
 # before the compiler's own directory, which holds the shared one.
-# libfcgi stays shared: static, it saved nothing measurable.
+# libfcgi stays shared here (static on its own saved nothing measurable); the shipped clerk-webhook
+# takes libfcgi.a along when scripts/build.sh links it, with glibc, as a static PIE.
 # CLERK_WEBHOOK_LINK=shared scripts/build.sh links all of Debian's shared libraries instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -34,7 +34,8 @@ public struct DatabaseError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// Whether the server says a table, function or schema that the migrations install does not
-    /// exist: the database was never migrated (or a migration is missing), which no retry fixes.
+    /// exist: the database was never migrated (or a migration is missing), which retrying alone
+    /// does not fix.
     public var meansSchemaMissing: Bool {
         sqlState == "42P01" || sqlState == "42883" || sqlState == "3F000"
     }

@@ -98,7 +98,7 @@ public struct WebhookHandler: Sendable {
     }
 
     /// Answers a health check: 200 when the secret is usable and the database answers with the
-    /// sync function installed, 503 otherwise.
+    /// sync function installed and executable by this login, 503 otherwise.
     public func checkHealth(method: String, executor: some StatementExecutor) -> Delivery {
         guard method == "GET" || method == "HEAD" else {
             return Delivery(

@@ -6,7 +6,8 @@
 #   docker build -t clerk-webhook .
 #   docker run -p 8080:8080 -e CLERK_WEBHOOK_SIGNING_SECRET=whsec_... -e DATABASE_URL=postgresql://... clerk-webhook
 
-ARG SWIFT_IMAGE=swift:6.1-bookworm
+# The Swift release CI tests with (scripts/test.sh checks the two agree).
+ARG SWIFT_IMAGE=swift:6.3-bookworm
 
 FROM ${SWIFT_IMAGE} AS build
 WORKDIR /src

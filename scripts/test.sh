@@ -106,6 +106,13 @@ cw_log "log scan: ${#logs[@]} files, $lines lines, ${#forbidden[@]} patterns, $f
 cw_log "linting"
 (cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh Tests/Fuzz/run.sh .ci/run)
 (cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)
+# The image builds with the Swift release these tests ran on (its build stage runs scripts/build.sh).
+image=$(sed -n 's/^ARG SWIFT_IMAGE=swift:\([0-9]*\.[0-9]*\).*/\1/p' "$CW_ROOT/Dockerfile")
+toolchain=$(swift --version 2>&1 | sed -n 's/.*Swift version \([0-9]*\.[0-9]*\).*/\1/p')
+if [[ $image != "$toolchain" ]]; then
+    echo "Dockerfile builds with swift:${image:-?}, but these tests ran on Swift ${toolchain:-?}" >&2
+    exit 1
+fi
 # The systemd units as installed (README), their paths pointed at this checkout's files.
 units=$CW_STATE/systemd
 mkdir -p "$units"

@@ -176,7 +176,7 @@ scenario() {
         # Every 2xx must be a new row; a few more rows are allowed for requests still in flight
         # when wrk stopped counting.
         if ((after - before >= OK && after - before <= OK + connections + 1)); then  # +1: the serial run
-            check="ok ($OK = $((after - before)))"
+            check="ok ($OK 2xx, $((after - before)) rows)"
         else
             check="MISMATCH: $OK 2xx, $((after - before)) rows"
         fi
@@ -202,7 +202,7 @@ SQL
     after=$(rows)
     processed=$(awk -F': ' '/number of transactions actually processed/ {print $2}' <<<"$output")
     tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$output")
-    if ((after - before == processed)); then check="ok ($processed = $((after - before)))"; else check="MISMATCH: $processed statements, $((after - before)) rows"; fi
+    if ((after - before == processed)); then check="ok ($processed calls, $((after - before)) rows)"; else check="MISMATCH: $processed statements, $((after - before)) rows"; fi
     results+=("$label|$tps|-|-|-|-|$check")
     printf '%-44s %9s req/s  %s\n' "$label" "$tps" "$check" >&2
 }

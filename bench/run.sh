@@ -202,7 +202,7 @@ SQL
     after=$(rows)
     processed=$(awk -F': ' '/number of transactions actually processed/ {print $2}' <<<"$output")
     tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$output")
-    if ((after - before == processed)); then check="ok ($processed calls, $((after - before)) rows)"; else check="MISMATCH: $processed statements, $((after - before)) rows"; fi
+    if ((after - before == processed)); then check="ok ($processed calls, $((after - before)) rows)"; else check="MISMATCH: $processed calls, $((after - before)) rows"; fi
     results+=("$label|$tps|-|-|-|-|$check")
     printf '%-44s %9s req/s  %s\n' "$label" "$tps" "$check" >&2
 }

@@ -46,8 +46,20 @@ fi
 rm -f "$socket"
 case $mode in
     cgi)
-        # Without -f, fcgiwrap passes each CGI's stderr (its JSON log line) on to its own stderr.
-        exec /usr/sbin/fcgiwrap -c "$workers" -s "unix:$socket"
+        # fcgiwrap -c N forks N children that go on serving when only their parent gets SIGTERM, so
+        # it leads a process group of its own and a TERM or INT here stops that whole group (a CGI
+        # program in the middle of a delivery with it: its one statement commits or rolls back, and
+        # Svix redelivers what got no answer). Without -f, fcgiwrap passes each CGI's stderr (its
+        # JSON log line) on to its own stderr.
+        fcgiwrap=
+        trap '[[ -z $fcgiwrap ]] || { kill -TERM -- "-$fcgiwrap" 2>/dev/null; wait "$fcgiwrap"; }; exit 0' TERM INT
+        setsid /usr/sbin/fcgiwrap -c "$workers" -s "unix:$socket" &
+        fcgiwrap=$!
+        status=0
+        wait "$fcgiwrap" || status=$?
+        # fcgiwrap's parent died on its own: its children go too, so a restart finds the socket free.
+        kill -TERM -- "-$fcgiwrap" 2>/dev/null || true
+        exit "$status"
         ;;
     warm | persistent)
         if [[ $mode == warm ]]; then

@@ -95,6 +95,7 @@ class Toolchain:
 
 
 def mount_system(root, toolchain=None):
+    """/proc, /sys and /dev for a chroot, and the toolchain read-only (all gone with the namespace)."""
     run(["mount", "-t", "proc", "proc", f"{root}/proc"])
     for path in ("/sys", "/dev"):
         run(["mount", "--rbind", path, f"{root}{path}"])
@@ -122,10 +123,8 @@ def instructions(path):
     with open(path) as dockerfile:
         for line in dockerfile:
             stripped = line.strip()
-            if not pending and (not stripped or stripped.startswith("#")):
-                continue
-            if stripped.startswith("#"):
-                continue
+            if not stripped or stripped.startswith("#"):
+                continue  # also inside a continued instruction, as Docker reads it
             if stripped.endswith("\\"):
                 pending += stripped[:-1] + " "
                 continue

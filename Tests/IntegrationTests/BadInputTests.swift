@@ -36,6 +36,20 @@ struct CorpusCase: Decodable, Sendable {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("BadInputCorpus")
 
+    /// The current Unix second to sign this case with. A timestamp just outside the ±300 s
+    /// tolerance ("{now+301}") is 1 s from inside it: when such a case's second is more than half
+    /// over, this waits for the next one, so a slow run cannot carry the request across a second
+    /// boundary (and into the tolerance) before the binary reads its clock.
+    func currentSecond() -> Int64 {
+        let nearEdge = (headers ?? []).joined().contains { $0.contains("{now+") || $0.contains("{now-") }
+        let time = Date().timeIntervalSince1970
+        if nearEdge && time - time.rounded(.down) > 0.5 {
+            Thread.sleep(forTimeInterval: time.rounded(.up) - time + 0.001)
+            return Int64(Date().timeIntervalSince1970)
+        }
+        return Int64(time)
+    }
+
     /// Every case of every corpus file, in file-name order.
     static func all() throws -> [CorpusCase] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
@@ -185,10 +199,8 @@ struct CorpusRequest {
         var failures: [String] = []
         var requests = 0
         for entry in cases {
-            let now = Int64(Date().timeIntervalSince1970)
-
             // 1. Straight into the binary, on its own database: exact status, no crash, nothing changed.
-            let direct = try CorpusRequest(entry, now: now)
+            let direct = try CorpusRequest(entry, now: entry.currentSecond())
             let before = try database.dump()
             var environment = direct.cgiEnvironment
             environment["CLERK_WEBHOOK_SIGNING_SECRET"] = TestEnvironment.secret
@@ -207,7 +219,7 @@ struct CorpusRequest {
             }
 
             // 2. Through nginx and fcgiwrap, with curl.
-            let viaNginx = try CorpusRequest(entry, now: now)
+            let viaNginx = try CorpusRequest(entry, now: entry.currentSecond())
             let reply = try sendThroughNginx(viaNginx, url: cgi.url)
             requests += 1
             let expected = entry.expectNginx ?? entry.expect

@@ -86,6 +86,54 @@ if (($# == 0)); then
     done
 fi
 
+if (($# == 0)); then
+    # The README's first command as a user runs it: the signed curl line it prints answers 200 and
+    # makes the row, and Ctrl-C (SIGINT to its process group, as a terminal sends it) stops
+    # everything it started and removes its directory.
+    cw_log "scripts/run-local.sh: its curl line, then Ctrl-C"
+    printed=$CW_STATE/run-local.txt # what the user's terminal shows (a throwaway secret too), not a log
+    # Job control on for this one job: it gets a process group of its own, and SIGINT is not
+    # ignored in it (as it would be in a background job of a script, unlike in a terminal).
+    set -m
+    "$CW_ROOT/scripts/run-local.sh" >"$printed" 2>&1 &
+    run_local=$!
+    set +m
+    CW_PIDS+=("$run_local")
+    for _ in {1..1200}; do
+        grep -q '^Press Ctrl-C' "$printed" && break
+        kill -0 "$run_local" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q '^Press Ctrl-C' "$printed" || { cat "$printed" >&2; exit 1; }
+    local_state=$(dirname "$(sed -n 's/^logs (one JSON line each) *//p' "$printed")")
+    local_database=$(sed -n "s/^database (owner) *psql '\(.*\)'\$/\1/p" "$printed")
+    answer=$(eval "$(grep -m 1 '^  curl ' "$printed")")
+    if [[ $answer != 'HTTP/1.1 200 '* || $answer != *'"outcome":"applied"'* ]]; then
+        echo "run-local.sh: its curl line was answered: $answer" >&2
+        exit 1
+    fi
+    rows=$(cw_psql "$local_database" -At -c "SELECT count(*) FROM public.users WHERE email IS NOT NULL")
+    [[ $rows == 1 ]] || { echo "run-local.sh: $rows users after its curl line, not 1" >&2; exit 1; }
+    kill -INT -- "-$run_local"
+    for _ in {1..300}; do
+        kill -0 -- "-$run_local" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 -- "-$run_local" 2>/dev/null || [[ -e $local_state ]]; then
+        echo "run-local.sh: still running or $local_state still there 30 s after Ctrl-C" >&2
+        exit 1
+    fi
+    # PostgreSQL, nginx and the workers ran in sessions of their own: none may outlive it. (The
+    # pattern comes from a file, or grep would find it in its own command line.)
+    # grep exits 2 when a process ends while it reads, found or not: what it prints decides.
+    left=$(grep -l -s -F -f <(echo "$local_state") /proc/[0-9]*/cmdline || true)
+    if [[ -n $left ]]; then
+        echo "run-local.sh: still running after Ctrl-C: $left" >&2
+        exit 1
+    fi
+    cw_log "run-local.sh: 200 applied and the row; Ctrl-C stopped it and removed $local_state"
+fi
+
 # Everything the stack logged during the whole run (webhook JSON lines from every mode, fcgiwrap,
 # nginx): no secret, signature, email or test name may appear. The tests' emails all end in
 # @example.com; their names and secrets are listed here.

@@ -20,8 +20,8 @@ takes every mount with it when it ends:
      through nginx, the outcomes and the row they leave are checked, and after SIGTERM nothing of
      the container may still run.
 
-Needs root, debootstrap (installed when missing) and Debian's mirror; about five minutes. Not part
-of .ci/run: it needs root, mounts and a download of Debian.
+Needs root, debootstrap (installed when missing) and Debian's mirror; about five minutes; Ctrl-C
+stops it cleanly. Not part of .ci/run: it needs root, mounts and a download of Debian.
 """
 
 import fnmatch
@@ -276,7 +276,9 @@ class Database:
             if subprocess.run(["pg_isready", "-q", "-d", self.url]).returncode == 0:
                 return
             time.sleep(0.1)
-        raise CheckFailed("PostgreSQL did not start")
+        self.stop()
+        with open(f"{self.directory}/server.log") as server_log:
+            raise CheckFailed(f"PostgreSQL did not start: {server_log.read()[-1000:]}")
 
     def query(self, sql):
         return run(["psql", "-X", "-At", "-d", self.url, "-c", sql], capture_output=True, text=True).stdout.strip()
@@ -286,16 +288,26 @@ class Database:
         self.server.wait(timeout=30)
 
 
-def processes_in(root):
+def processes_in(root, below=False):
+    """Processes whose root directory is `root` (or, with below, any directory under it)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.readlink(f"/proc/{entry}/root") == root:
-                    found.append(int(entry))
+                path = os.readlink(f"/proc/{entry}/root")
             except OSError:
-                pass  # gone, or a zombie
+                continue  # gone, or a zombie
+            if path == root or (below and path.startswith(root.rstrip("/") + "/")):
+                found.append(int(entry))
     return found
+
+
+def kill(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # ended by itself meanwhile
 
 
 def wait_until(seconds, condition):
@@ -384,8 +396,7 @@ def run_image(stage, context, database, work):
             left = processes_in(stage.root)
             commands = [open(f"/proc/{pid}/cmdline").read().replace("\0", " ") for pid in left]
             fail(f"still running after SIGTERM: {commands}")
-            for pid in left:
-                os.kill(pid, signal.SIGKILL)
+            kill(left)
         logs = open(out).read() + open(err).read()
         if SECRET in logs or email in logs:
             fail("the container's logs contain the signing secret or an email")
@@ -421,7 +432,7 @@ def inside(work, skip_ci):
     context = build_context(work)
     image = build_image(f"{context}/Dockerfile", context, base, swift_image, toolchain, work)
     run(["scripts/install-packages.sh", "test"], cwd=ROOT)  # this machine's PostgreSQL, for the database
-    database = Database(work)
+    database = Database(work)  # stops itself if it cannot start; stopped below whatever happens
     try:
         failures = run_image(image, context, database, work)
     finally:
@@ -440,6 +451,12 @@ def main():
             inside(sys.argv[2], skip_ci)
         except (CheckFailed, subprocess.CalledProcessError) as error:
             sys.exit(f"bare-debian-check.py: {error}")
+        except KeyboardInterrupt:
+            print("bare-debian-check.py: interrupted", file=sys.stderr)
+            sys.exit(130)
+        finally:
+            # A failure or Ctrl-C part way: nothing started in a chroot outlives the check.
+            kill(processes_in(sys.argv[2], below=True))
         return
     if not shutil.which("debootstrap"):
         run(["apt-get", "update", "-qq"])
@@ -447,8 +464,14 @@ def main():
     work = tempfile.mkdtemp(prefix="clerk-webhook-bare.", dir="/var/tmp")
     os.chmod(work, 0o755)
     try:
-        status = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", sys.executable,
-                                 os.path.abspath(__file__), "--inside", work] + sys.argv[1:]).returncode
+        inner = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "--", sys.executable,
+                                  os.path.abspath(__file__), "--inside", work] + sys.argv[1:])
+        while True:
+            try:
+                status = inner.wait()
+                break
+            except KeyboardInterrupt:
+                pass  # the check got the same Ctrl-C and is stopping what it started: wait for it
     finally:
         # The mounts lived in the namespace, which is gone; never delete through a live mount.
         if mounts_under(work):

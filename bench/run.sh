@@ -32,27 +32,8 @@ cw_create_database bench
 direct_url=$(cw_database_url bench)
 cw_apply_migrations "$direct_url"
 
-cw_log "starting PgBouncer (transaction pooling) on a Unix socket"
-mkdir -p "$CW_STATE/pgbouncer"
-printf '"postgres" ""\n' >"$CW_STATE/pgbouncer/users.txt"
-cat >"$CW_STATE/pgbouncer/pgbouncer.ini" <<INI
-[databases]
-bench = host=$CW_STATE port=$CW_PG_PORT dbname=bench user=postgres
-[pgbouncer]
-listen_addr =
-listen_port = 6432
-unix_socket_dir = $CW_STATE/pgbouncer
-auth_type = trust
-auth_file = $CW_STATE/pgbouncer/users.txt
-pool_mode = transaction
-default_pool_size = 8
-max_client_conn = 1000
-logfile = $CW_STATE/pgbouncer/pgbouncer.log
-INI
-[[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$CW_STATE/pgbouncer"
-cw_spawn pgbouncer /usr/sbin/pgbouncer "$CW_STATE/pgbouncer/pgbouncer.ini"
-until [[ -S $CW_STATE/pgbouncer/.s.PGSQL.6432 ]]; do sleep 0.1; done
-pooled_url="postgresql:///bench?host=$CW_STATE/pgbouncer&port=6432&user=postgres"
+cw_start_pgbouncer bench postgres
+pooled_url=$(cw_pooled_url bench)
 
 cw_log "building the floor programs and the Python alternative"
 mkdir -p "$CW_STATE/floor"

@@ -6,16 +6,16 @@
 #              gcc and binutils build the static libpq's stubs and check the link)
 #     runtime  what the deployed binaries and the three nginx deployments need (no libpq5 or
 #              libssl3 for them: they link both statically, see scripts/static-link/prepare.sh)
-#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, openssl (a throwaway TLS
-#              certificate), shellcheck, valgrind, systemd-analyze (checks the units in nginx/systemd)
-#     bench    what bench/run.sh needs on top: wrk, PgBouncer, a C compiler, Python venvs
+#     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, PgBouncer, openssl (a throwaway
+#              TLS certificate), shellcheck, valgrind, systemd-analyze (checks the units in nginx/systemd)
+#     bench    what bench/run.sh needs on top: wrk, a C compiler, Python venvs
 set -euo pipefail
 
 declare -A roles=(
     [build]="libpq-dev libssl-dev libfcgi-dev pkg-config gcc libc6-dev binutils"
     [runtime]="libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
-    [test]="postgresql-15 postgresql-client-15 openssl shellcheck python3 util-linux passwd valgrind systemd"
-    [bench]="wrk pgbouncer gcc libc6-dev python3-venv time"
+    [test]="postgresql-15 postgresql-client-15 pgbouncer openssl shellcheck python3 util-linux passwd valgrind systemd"
+    [bench]="wrk gcc libc6-dev python3-venv time"
 )
 
 if [[ $# -eq 0 ]]; then

@@ -239,5 +239,46 @@ cw_start_container_entrypoint() {
     CW_WEBHOOK_LOG=$CW_STATE/container.out
 }
 
+# Starts PgBouncer in transaction mode, as Supabase's pooler runs on port 6543, in front of the
+# databases $1 (space-separated; * for any) for the users $2, on a Unix socket in
+# $CW_STATE/pgbouncer (no TCP). Server connections go as the client's user to the database of the
+# same name. cw_pooled_url names a database through it.
+cw_start_pgbouncer() {
+    local databases users dir=$CW_STATE/pgbouncer database user waited=0
+    read -ra databases <<<"$1"
+    read -ra users <<<"$2"
+    cw_log "starting PgBouncer (transaction pooling) on a Unix socket"
+    mkdir -p "$dir"
+    for user in "${users[@]}"; do printf '"%s" ""\n' "$user"; done >"$dir/users.txt"
+    {
+        echo "[databases]"
+        for database in "${databases[@]}"; do echo "$database = host=$CW_STATE port=$CW_PG_PORT"; done
+        cat <<INI
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $dir
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+default_pool_size = 8
+max_client_conn = 1000
+logfile = $dir/pgbouncer.log
+INI
+    } >"$dir/pgbouncer.ini"
+    [[ $EUID -eq 0 ]] && chown -R "$CW_RUN_USER:" "$dir"
+    cw_spawn pgbouncer /usr/sbin/pgbouncer "$dir/pgbouncer.ini"
+    until [[ -S $dir/.s.PGSQL.6432 ]]; do
+        sleep 0.1
+        if ((++waited > 100)); then
+            cat "$CW_STATE/pgbouncer.out" "$dir/pgbouncer.log" >&2 || true
+            echo "PgBouncer did not start" >&2
+            return 1
+        fi
+    done
+}
+
+cw_pooled_url() { printf 'postgresql:///%s?host=%s&port=6432&user=%s' "$1" "$CW_STATE/pgbouncer" "${2:-postgres}"; }
+
 # A fresh random signing secret in Clerk's format.
 cw_new_secret() { printf 'whsec_%s' "$(head -c 32 /dev/urandom | base64)"; }

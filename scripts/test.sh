@@ -38,6 +38,10 @@ for mode in cgi warm persistent; do
     cw_start_web "$mode" "$(cw_database_url clerk_webhook_e2e clerk_webhook_e2e)" "$test_secret"
     deployments+=("$mode $CW_URL $CW_WEBHOOK_LOG")
 done
+# The setup the README recommends for Supabase: warm workers through a transaction-mode pooler.
+cw_start_pgbouncer '*' "postgres clerk_webhook_e2e"
+cw_start_web warm "$(cw_pooled_url clerk_webhook_e2e clerk_webhook_e2e)" "$test_secret" warm-pgbouncer
+deployments+=("warm-pgbouncer $CW_URL $CW_WEBHOOK_LOG")
 # The Dockerfile's entry point, run as the image runs it: the same end-to-end tests go through it.
 cw_start_container_entrypoint "$(cw_database_url clerk_webhook_e2e)" "$test_secret"
 deployments+=("container $CW_URL $CW_WEBHOOK_LOG")
@@ -45,6 +49,7 @@ deployments+=("container $CW_URL $CW_WEBHOOK_LOG")
 cw_log "running swift test"
 export CLERK_WEBHOOK_TEST_PGHOST=$CW_STATE CLERK_WEBHOOK_TEST_PGPORT=$CW_PG_PORT
 export CLERK_WEBHOOK_TEST_TLS_ROOT_CERT=$CW_STATE/tls/server.crt
+export CLERK_WEBHOOK_TEST_POOLER_HOST=$CW_STATE/pgbouncer
 export CLERK_WEBHOOK_TEST_TEMPLATE=clerk_webhook_template
 export CLERK_WEBHOOK_TEST_E2E_DATABASE=clerk_webhook_e2e
 # One "mode url log" triple per deployment, separated by semicolons.

@@ -24,13 +24,21 @@ import Testing
         while done.value < count { usleep(1000) }
     }
 
-    @Test("the same delivery 50 times at once: applied once, 49 duplicates, one row")
-    func fiftyDuplicates() throws {
+    /// Where the deliveries' connections go: straight to PostgreSQL, or through PgBouncer in
+    /// transaction mode (8 server connections shared by all of them, as Supabase's pooler shares).
+    static let routes = ["direct", "pgbouncer"]
+
+    func url(of database: TestDatabase, via route: String) throws -> String {
+        route == "direct" ? database.url : try TestEnvironment.pooledDatabaseURL(database.name)
+    }
+
+    @Test("the same delivery 50 times at once: applied once, 49 duplicates, one row", arguments: routes)
+    func fiftyDuplicates(route: String) throws {
         let database = try TestDatabase()
         let user = "user_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: "fifty-\(user)@example.com", first: "Fifty", updatedAt: 10)
         let id = "msg_" + uniqueToken()
-        let url = database.url
+        let url = try url(of: database, via: route)
         let outcomes = LockedData()
         let deliverers = PerThread(try (0..<50).map { _ in try Deliverer(databaseURL: url) })
         onThreads(50) { index in
@@ -45,7 +53,7 @@ import Testing
         #expect(try database.query("SELECT count(*) FROM clerk_webhook.deliveries WHERE svix_id = $1", id) == [["1"]])
         #expect(
             try database.user(user) == UserRow(email: "fifty-\(user)@example.com", name: "Fifty", clerkUpdatedAt: 10))
-        print("duplicates: 1 delivery sent 50 times concurrently, 1 applied, 49 duplicate, 1 row")
+        print("duplicates (\(route)): 1 delivery sent 50 times concurrently, 1 applied, 49 duplicate, 1 row")
     }
 
     /// A Clerk history: per user a create, 0–3 updates, maybe a delete; some deleted users' emails
@@ -133,8 +141,10 @@ import Testing
         #expect(try database.user(user)?.deleted == true)
     }
 
-    @Test("1,000 users' histories, shuffled, with duplicates, on 8 connections: the table equals Clerk")
-    func randomOrder() throws {
+    @Test(
+        "1,000 users' histories, shuffled, with duplicates, on 8 connections: the table equals Clerk",
+        arguments: routes)
+    func randomOrder(route: String) throws {
         let database = try TestDatabase()
         let token = uniqueToken()
         let history = History(users: 1000, resignups: 50, token: token)
@@ -145,7 +155,7 @@ import Testing
         let queue = deliveries
         let next = LockedCounter()
         let failures = LockedCounter()
-        let url = database.url
+        let url = try url(of: database, via: route)
         let deliverers = PerThread(try (0..<8).map { _ in try Deliverer(databaseURL: url) })
         onThreads(8) { worker in
             while true {
@@ -179,7 +189,7 @@ import Testing
             "SELECT count(*) FROM clerk_webhook.deliveries WHERE svix_id LIKE $1", "msg_user_\(token)_%")
         #expect(ledger == [[String(history.events.count)]])
         print(
-            "concurrency: \(history.truth.count) users, \(history.events.count) events + "
+            "concurrency (\(route)): \(history.truth.count) users, \(history.events.count) events + "
                 + "\(deliveries.count - history.events.count) duplicates shuffled on 8 connections, "
                 + "\(failures.value) non-200, \(mismatches) users differing from Clerk's final state")
     }

@@ -146,9 +146,14 @@ final class LockedCounter: @unchecked Sendable {  // Every access holds `lock`.
         )
     }
 
-    @Test("a row locked by another session: the wait is bounded (lock_timeout 5 s, or the statement timeout), 503")
-    func lockedRow() throws {
+    @Test(
+        "a row locked by another session: the wait is bounded (lock_timeout 5 s, or the statement timeout), 503",
+        arguments: ["direct", "pgbouncer"])
+    func lockedRow(route: String) throws {
         let database = try TestDatabase()
+        // Through a transaction-mode pooler the statement timeout's cancel request goes to PgBouncer,
+        // which must pass it to the server connection running the delivery.
+        let url = route == "direct" ? database.url : try TestEnvironment.pooledDatabaseURL(database.name)
         let user = "user_" + uniqueToken()
         let webhook = try Deliverer(databaseURL: database.url)
         #expect(
@@ -161,14 +166,14 @@ final class LockedCounter: @unchecked Sendable {  // Every access holds `lock`.
 
         let update = ClerkPayload.user("user.updated", id: user, email: nil, first: "New", updatedAt: 2)
         let started = Date()
-        let locked = try CGIAnswer(update, id: "msg_lock_\(user)", databaseURL: database.url)
+        let locked = try CGIAnswer(update, id: "msg_lock_\(user)", databaseURL: url)
         let lockWait = Date().timeIntervalSince(started)
         #expect(locked.status == 503 && locked.hasRetryAfter, "\(locked.output)")
         #expect(locked.log.contains(#""db.sqlstate":"55P03""#), "\(locked.log)")
 
         let timedStart = Date()
         let timedOut = try CGIAnswer(
-            update, id: "msg_lock_\(user)", databaseURL: database.url,
+            update, id: "msg_lock_\(user)", databaseURL: url,
             environment: ["CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS": "1000"])
         let timeoutWait = Date().timeIntervalSince(timedStart)
         #expect(timedOut.status == 503 && timedOut.hasRetryAfter)
@@ -178,11 +183,11 @@ final class LockedCounter: @unchecked Sendable {  // Every access holds `lock`.
         #expect(try database.user(user)?.name == "Old")
         #expect(try database.ledgerOutcome("msg_lock_\(user)") == nil)
         try holder.execute(PlannedStatement(sql: "ROLLBACK", parameters: []))
-        let retried = try CGIAnswer(update, id: "msg_lock_\(user)", databaseURL: database.url)
+        let retried = try CGIAnswer(update, id: "msg_lock_\(user)", databaseURL: url)
         #expect(retried.status == 200)
         #expect(try database.user(user)?.name == "New")
         print(
-            "locked row: lock_timeout answered 503 after \(String(format: "%.1f", lockWait)) s, "
+            "locked row (\(route)): lock_timeout answered 503 after \(String(format: "%.1f", lockWait)) s, "
                 + "statement timeout (1 s) after \(String(format: "%.1f", timeoutWait)) s; redelivery applied once")
     }
 

@@ -26,6 +26,12 @@ enum TestEnvironment {
             + "&user=\(role)"
     }
 
+    /// The same database through PgBouncer in transaction mode (Supabase's pooler on port 6543 is
+    /// one too): any database name, as `role`.
+    static func pooledDatabaseURL(_ name: String, role: String = "postgres") throws -> String {
+        "postgresql:///\(name)?host=\(try value("CLERK_WEBHOOK_TEST_POOLER_HOST"))&port=6432&user=\(role)"
+    }
+
     /// The same database over TCP with TLS, the certificate verified (`sslmode=verify-full`), as a
     /// Supabase connection string would reach it.
     static func tlsDatabaseURL(_ name: String, rootCertificate: String? = nil) throws -> String {

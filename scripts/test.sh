@@ -13,6 +13,10 @@ cw_install_packages
 cw_build
 cw_setup_state
 cw_start_postgres
+# Password logins as Supabase has them (SCRAM-SHA-256, over TCP) for members of one group; every
+# other connection stays trust. The shipped binary's own libpq must do that handshake.
+cw_as_user sed -i '1i host all +clerk_webhook_password_login 127.0.0.1/32 scram-sha-256' "$CW_STATE/pgdata/pg_hba.conf"
+cw_psql "$CW_ADMIN_URL" -c "CREATE ROLE clerk_webhook_password_login NOLOGIN" -c "SELECT pg_reload_conf()" >/dev/null
 
 cw_log "applying migrations twice to an empty database, a Supabase-like one and a seeded one"
 cw_create_database clerk_webhook_template

@@ -135,6 +135,41 @@ import Testing
         #expect(try database.user(user) == UserRow(email: "tls-\(user)@example.com", name: "Tls", clerkUpdatedAt: 7))
     }
 
+    /// A wrong password answers 503 with Retry-After, applies nothing and is never logged.
+    @Test("a password login over TLS as Supabase asks (SCRAM-SHA-256, verify-full): 200 and the row")
+    func passwordLogin() throws {
+        let database = try TestDatabase()
+        let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
+        // scripts/test.sh makes members of clerk_webhook_password_login authenticate with SCRAM-SHA-256.
+        let login = "scram_" + uniqueToken()
+        let password = "pw" + uniqueToken() + uniqueToken()
+        try admin.execute(
+            PlannedStatement(
+                sql: "CREATE ROLE \(login) LOGIN PASSWORD '\(password)' "
+                    + "IN ROLE clerk_webhook_writer, clerk_webhook_password_login", parameters: []))
+        defer { _ = try? admin.execute(PlannedStatement(sql: "DROP ROLE \(login)", parameters: [])) }
+        let stored = try admin.execute(
+            PlannedStatement(sql: "SELECT rolpassword FROM pg_authid WHERE rolname = $1", parameters: [login]))
+        #expect(stored.first?.first??.hasPrefix("SCRAM-SHA-256$") == true)
+
+        func url(_ secret: String) throws -> String {
+            try TestEnvironment.tlsDatabaseURL(database.name).replacingOccurrences(
+                of: "postgresql://postgres@", with: "postgresql://\(login):\(secret)@")
+        }
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "pw-\(user)@example.com", first: "Scram", updatedAt: 3)
+        let wrong = try CGIAnswer(body, id: "msg_" + user, databaseURL: url("not" + password))
+        #expect(wrong.status == 503 && wrong.hasRetryAfter, "\(wrong.output) \(wrong.log)")
+        #expect(wrong.log.contains("password authentication failed"), "\(wrong.log)")
+        #expect(try database.user(user) == nil)
+        let right = try CGIAnswer(body, id: "msg_" + user, databaseURL: url(password))
+        #expect(right.status == 200, "\(right.output) \(right.log)")
+        #expect(try database.user(user) == UserRow(email: "pw-\(user)@example.com", name: "Scram", clerkUpdatedAt: 3))
+        for answer in [wrong, right] {
+            #expect(!answer.log.contains(password) && !answer.output.contains(password))
+        }
+    }
+
     @Test("a server certificate that does not verify: 503 with Retry-After, nothing applied")
     func unverifiedTLS() throws {
         let database = try TestDatabase()

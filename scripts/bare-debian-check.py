@@ -242,13 +242,16 @@ def build_context(work):
     clone = f"{work}/context"
     run(["git", "clone", "-q", ROOT, clone])
     patterns = []
-    if os.path.exists(f"{ROOT}/.dockerignore"):
-        with open(f"{ROOT}/.dockerignore") as ignore:
+    if os.path.exists(f"{clone}/.dockerignore"):
+        with open(f"{clone}/.dockerignore") as ignore:
             patterns = [line.strip().rstrip("/") for line in ignore if line.strip() and not line.startswith("#")]
     for entry in os.listdir(clone):
         if any(fnmatch.fnmatch(entry, pattern) for pattern in patterns):
             path = f"{clone}/{entry}"
-            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
     return clone
 
 

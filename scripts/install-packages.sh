@@ -7,14 +7,15 @@
 #     runtime  what the deployed binaries and the three nginx deployments need (no libpq5 or
 #              libssl3 for them: they link both statically, see scripts/static-link/prepare.sh)
 #     test     what scripts/test.sh needs on top: PostgreSQL 15, psql, PgBouncer, openssl (a throwaway
-#              TLS certificate), shellcheck, valgrind, systemd-analyze (checks the units in nginx/systemd)
+#              TLS certificate), shellcheck, pyflakes3, valgrind, systemd-analyze (checks the units in
+#              nginx/systemd)
 #     bench    what bench/run.sh needs on top: wrk, a C compiler, Python venvs
 set -euo pipefail
 
 declare -A roles=(
     [build]="libpq-dev libssl-dev libfcgi-dev pkg-config gcc libc6-dev binutils"
     [runtime]="libfcgi0ldbl nginx fcgiwrap spawn-fcgi multiwatch curl ca-certificates"
-    [test]="postgresql-15 postgresql-client-15 pgbouncer openssl shellcheck python3 util-linux passwd valgrind systemd"
+    [test]="postgresql-15 postgresql-client-15 pgbouncer openssl shellcheck pyflakes3 python3 util-linux passwd valgrind systemd"
     [bench]="wrk gcc libc6-dev python3-venv time"
 )
 

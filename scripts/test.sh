@@ -162,6 +162,7 @@ cw_log "log scan: ${#logs[@]} files, $lines lines, ${#forbidden[@]} patterns, $f
 
 cw_log "linting"
 (cd "$CW_ROOT" && shellcheck -x scripts/*.sh nginx/*.sh bench/*.sh Tests/Fuzz/run.sh .ci/run)
+(cd "$CW_ROOT" && pyflakes3 scripts/*.py bench/*.py bench/python/*.py Tests/BadInputCorpus/*.py Tests/ClerkAPIStandIn/*.py)
 (cd "$CW_ROOT" && swift format lint --strict --recursive Package.swift Sources Tests)
 # The image builds with the Swift release these tests ran on (its build stage runs scripts/build.sh).
 image=$(sed -n 's/^ARG SWIFT_IMAGE=swift:\([0-9]*\.[0-9]*\).*/\1/p' "$CW_ROOT/Dockerfile")

@@ -403,6 +403,17 @@ def run_image(stage, context, database, work):
         logs = open(out).read() + open(err).read()
         if SECRET in logs or email in logs:
             fail("the container's logs contain the signing secret or an email")
+
+    # The README's one-off commands: `docker run --rm -e DATABASE_URL=... IMAGE clerk-sync ...`.
+    env = {**stage.environment(), "HOME": home, "DATABASE_URL": database.url}
+    for command in (["clerk-sync", "migrate"], ["clerk-sync", "prune"], ["clerk-sync", "status"]):
+        one_off = subprocess.run(["chroot", f"--userspec={uid}:{gid}", stage.root] + command, env=env,
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if one_off.returncode != 0:
+            failures.append(f"{' '.join(command)}: exit {one_off.returncode}: {one_off.stderr.strip()}")
+            log(f"FAILED: {failures[-1]}")
+        else:
+            log(f"{' '.join(command)} in the image: {one_off.stdout.strip().splitlines()[-1:]}")
     return failures
 
 

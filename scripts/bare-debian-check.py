@@ -18,7 +18,8 @@ takes every mount with it when it ends:
      its USER, stdout and stderr owned by that user (as runc arranges), its HEALTHCHECK polled,
      against a throwaway PostgreSQL 15 on 127.0.0.1, once per deployment mode. Signed fixtures go
      through nginx, the outcomes and the row they leave are checked, and after SIGTERM nothing of
-     the container may still run.
+     the container may still run. Last, the README's one-off `docker run ... clerk-sync migrate`,
+     `prune` and `status`.
 
 Needs root, debootstrap (installed when missing) and Debian's mirror; about five minutes; Ctrl-C
 stops it cleanly. Not part of .ci/run: it needs root, mounts and a download of Debian.

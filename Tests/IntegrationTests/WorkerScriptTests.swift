@@ -22,9 +22,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         // Stands for a binary whose shared libraries are missing: the loader complains and exits 127.
         let crashing = directory.appendingPathComponent("crashing").path
-        try "#!/bin/sh\necho 'error while loading shared libraries: libfcgi.so.0' >&2\nexit 127\n"
-            .write(toFile: crashing, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: crashing)
+        try writeExecutable(
+            "#!/bin/sh\necho 'error while loading shared libraries: libfcgi.so.0' >&2\nexit 127\n", to: crashing)
         let socket = directory.appendingPathComponent("workers.sock").path
 
         for (binary, expected) in [
@@ -63,6 +62,17 @@ import Testing
         #expect(waitUntil(seconds: 10) { script.hasExited() }, "the script did not exit on SIGTERM")
         // Whatever still holds the listening socket would go on taking nginx's requests.
         #expect(waitUntil(seconds: 5) { !acceptsConnections(socket) }, "a worker outlived the script")
+    }
+
+    /// Writes an executable file through a descriptor closed on exec. A child another test starts
+    /// while it is open would otherwise keep it open for its whole life (Foundation's writes do
+    /// not set O_CLOEXEC), and running the file would fail with "Text file busy".
+    func writeExecutable(_ text: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
     }
 
     /// Polls `condition` every 50 ms until it holds or `seconds` pass.

@@ -137,8 +137,8 @@ def instructions(path):
 
 
 class Stage:
-    def __init__(self, name, root, swift):
-        self.name, self.root, self.swift = name, root, swift
+    def __init__(self, root, swift):
+        self.root, self.swift = root, swift
         self.workdir, self.user, self.env = "/", "root", {}
         self.cmd, self.healthcheck = None, None
 
@@ -194,10 +194,10 @@ def build_image(dockerfile, context, base, swift_image, toolchain, work):
             root = f"{work}/stage-{number}"
             if image.startswith("swift:") and image.endswith("-bookworm"):
                 copy_root(swift_image, root)
-                stage = Stage(name, root, toolchain)
+                stage = Stage(root, toolchain)
             elif image in ("debian:bookworm-slim", "debian:bookworm", "debian:12-slim", "debian:12"):
                 copy_root(base, root)
-                stage = Stage(name, root, None)
+                stage = Stage(root, None)
             else:
                 raise CheckFailed(f"FROM {image}: no bare stand-in for that image")
             mount_system(root, stage.swift)
@@ -323,16 +323,17 @@ def wait_until(seconds, condition):
     return condition()
 
 
-def fixture(context, name, user, **changes):
+def fixture(context, name, user):
+    """A shipped fixture with its user id replaced by `user`."""
     with open(f"{context}/fixtures/{name}.json") as file:
         payload = json.load(file)
     payload["data"]["id"] = user
-    payload["data"].update(changes)
     return payload
 
 
 def run_image(stage, context, database, work):
     uid, gid, home = stage.ids()
+    in_image = ["chroot", f"--userspec={uid}:{gid}", stage.root]
     failures = []
     for mode in ("cgi", "warm", "persistent"):
         port = free_port()
@@ -345,9 +346,8 @@ def run_image(stage, context, database, work):
             open(path, "w").close()
             os.chown(path, uid, gid)
         container = subprocess.Popen(
-            ["chroot", f"--userspec={uid}:{gid}", stage.root] + stage.cmd, env=env,
+            in_image + stage.cmd, env=env,
             stdin=subprocess.DEVNULL, stdout=open(out, "a"), stderr=open(err, "a"), start_new_session=True)
-        in_image = ["chroot", f"--userspec={uid}:{gid}", stage.root]
 
         def healthy():
             return subprocess.run(in_image + ["/bin/sh", "-c", stage.healthcheck], env=env,
@@ -408,8 +408,8 @@ def run_image(stage, context, database, work):
     # The README's one-off commands: `docker run --rm -e DATABASE_URL=... IMAGE clerk-sync ...`.
     env = {**stage.environment(), "HOME": home, "DATABASE_URL": database.url}
     for command in (["clerk-sync", "migrate"], ["clerk-sync", "prune"], ["clerk-sync", "status"]):
-        one_off = subprocess.run(["chroot", f"--userspec={uid}:{gid}", stage.root] + command, env=env,
-                                 stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        one_off = subprocess.run(in_image + command, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                 text=True)
         if one_off.returncode != 0:
             failures.append(f"{' '.join(command)}: exit {one_off.returncode}: {one_off.stderr.strip()}")
             log(f"FAILED: {failures[-1]}")

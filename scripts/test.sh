@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds, starts a throwaway
-# PostgreSQL 15 and the three nginx deployments (cgi, warm, persistent) on 127.0.0.1, checks the
-# migrations, and runs every test against them. Everything it starts is stopped on exit.
-# Then: one CGI invocation under valgrind, a bounded fuzzing run, the unit tests under ASan and TSan.
+# PostgreSQL 15, PgBouncer and the nginx deployments (cgi, warm, persistent, warm through PgBouncer,
+# the container's entry point) on 127.0.0.1, checks the migrations, and runs every test against them. Everything it starts is stopped on exit.
+# Then: one CGI invocation under valgrind, a bounded fuzzing run, the unit tests under ASan and TSan,
+# scripts/run-local.sh as a user runs it, the log scan and the linters.
 # Arguments go to `swift test`, e.g. `scripts/test.sh --filter FallbackTests` while working on one
-# suite; such a run skips fuzzing and the sanitizers.
+# suite; such a run skips fuzzing, the sanitizers and the run-local.sh check.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -93,9 +94,7 @@ if (($# == 0)); then
         (cd "$CW_ROOT" && swift test --scratch-path ".build/sanitize-$sanitizer" --sanitize="$sanitizer" \
             --disable-xctest --filter ClerkWebhookCoreTests 2>&1 | grep -E 'Sanitizer|Test run with|error:')
     done
-fi
 
-if (($# == 0)); then
     # The README's first command as a user runs it: the signed curl line it prints answers 200 and
     # makes the row, and Ctrl-C (SIGINT to its process group, as a terminal sends it) stops
     # everything it started and removes its directory.

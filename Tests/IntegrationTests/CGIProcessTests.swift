@@ -122,8 +122,9 @@ import Testing
 }
 
 /// The shipped binary links libpq (without Kerberos and LDAP) and OpenSSL statically
-/// (scripts/static-link/prepare.sh), and glibc too, as a static PIE (scripts/build.sh): TLS to the database must still work and still verify, and what
-/// was left out must fail like any unreachable database, never crash or pass silently.
+/// (scripts/static-link/prepare.sh), and glibc too, as a static PIE (scripts/build.sh): TLS and
+/// password logins to the database must still work and still verify, and what was left out must
+/// fail like any unreachable database, never crash or pass silently.
 @Suite struct StaticLinkTests {
     @Test("over TLS with the server certificate verified (sslmode=verify-full): 200 and the row")
     func verifiedTLS() throws {
@@ -153,8 +154,7 @@ import Testing
         #expect(stored.first?.first??.hasPrefix("SCRAM-SHA-256$") == true)
 
         func url(_ secret: String) throws -> String {
-            try TestEnvironment.tlsDatabaseURL(database.name).replacingOccurrences(
-                of: "postgresql://postgres@", with: "postgresql://\(login):\(secret)@")
+            try TestEnvironment.tlsDatabaseURL(database.name, login: "\(login):\(secret)")
         }
         let user = "user_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: "pw-\(user)@example.com", first: "Scram", updatedAt: 3)

@@ -33,10 +33,12 @@ enum TestEnvironment {
     }
 
     /// The same database over TCP with TLS, the certificate verified (`sslmode=verify-full`), as a
-    /// Supabase connection string would reach it.
-    static func tlsDatabaseURL(_ name: String, rootCertificate: String? = nil) throws -> String {
+    /// Supabase connection string would reach it; `login` is the URL's user part (`role:password`).
+    static func tlsDatabaseURL(_ name: String, login: String = "postgres", rootCertificate: String? = nil) throws
+        -> String
+    {
         let certificate = try rootCertificate ?? value("CLERK_WEBHOOK_TEST_TLS_ROOT_CERT")
-        return "postgresql://postgres@127.0.0.1:\(try value("CLERK_WEBHOOK_TEST_PGPORT"))/\(name)"
+        return "postgresql://\(login)@127.0.0.1:\(try value("CLERK_WEBHOOK_TEST_PGPORT"))/\(name)"
             + "?sslmode=verify-full&sslrootcert=\(certificate)"
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages one or more roles need, skipping those already installed.
-# The Dockerfile and scripts/lib.sh (so CI) both call this, so CI exercises every list.
+# The Dockerfile, scripts/lib.sh (so CI) and bench/run.sh call this: CI exercises every list but bench.
 #   scripts/install-packages.sh build|runtime|test...
 #     build    headers and tools to compile (the Swift toolchain itself is not a Debian package;
 #              gcc and binutils build the static libpq's stubs and check the link)

@@ -36,39 +36,62 @@ public struct LogLine: Sendable {
 
     /// Renders the line as JSON with an ISO 8601 UTC time, ending in a newline.
     public func rendered(unixMillis: Int64) -> String {
-        var out = #"{"time":""# + Self.iso8601(unixMillis: unixMillis) + #"","level":"# + Self.quoted(level.rawValue)
-        out += #","msg":"# + Self.quoted(message)
+        // Built as UTF-8 bytes and made a String once: every delivery writes one of these.
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"time":""#.utf8)
+        Self.appendISO8601(unixMillis: unixMillis, to: &out)
+        out.append(contentsOf: #"","level":"#.utf8)
+        Self.appendQuoted(level.rawValue, to: &out)
+        out.append(contentsOf: #","msg":"#.utf8)
+        Self.appendQuoted(message, to: &out)
         for (key, value) in fields {
-            out += "," + Self.quoted(key) + ":"
+            out.append(UInt8(ascii: ","))
+            Self.appendQuoted(key, to: &out)
+            out.append(UInt8(ascii: ":"))
             switch value {
-            case .text(let text): out += Self.quoted(text)
-            case .integer(let number): out += String(number)
+            case .text(let text): Self.appendQuoted(text, to: &out)
+            case .integer(let number): out.append(contentsOf: String(number).utf8)
             }
         }
-        return out + "}\n"
+        out.append(contentsOf: "}\n".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A JSON string literal for `text`.
     public static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        var out: [UInt8] = []
+        appendQuoted(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                // Other control characters as \u00XX; every other byte (UTF-8 included) as it is.
+                out.append(contentsOf: #"\u00"#.utf8)
+                appendDigits(Int(byte), width: 2, radix: 16, to: &out)
+            default: out.append(byte)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for a Unix time in milliseconds (proleptic Gregorian, UTC).
     public static func iso8601(unixMillis: Int64) -> String {
+        var out: [UInt8] = []
+        appendISO8601(unixMillis: unixMillis, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendISO8601(unixMillis: Int64, to out: inout [UInt8]) {
         let millis = Int(unixMillis % 1000)
         let seconds = Int(unixMillis / 1000)
         let days = seconds / 86_400
@@ -83,11 +106,38 @@ public struct LogLine: Sendable {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        appendDigits(year, width: 4, radix: 10, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(month, width: 2, radix: 10, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(day, width: 2, radix: 10, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, width: 2, radix: 10, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 3600 / 60, width: 2, radix: 10, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, width: 2, radix: 10, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(millis, width: 3, radix: 10, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` (non-negative) in `radix`, zero-padded to at least `width` digits.
+    private static func appendDigits(_ value: Int, width: Int, radix: Int, to out: inout [UInt8]) {
+        var count = 1
+        var rest = value / radix
+        while rest > 0 {
+            count += 1
+            rest /= radix
         }
-        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
-            + pad(secondOfDay % 3600 / 60, 2) + ":" + pad(secondOfDay % 60, 2) + "." + pad(millis, 3) + "Z"
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(width, count)))
+        var position = out.count - 1
+        rest = value
+        repeat {
+            let digit = UInt8(rest % radix)
+            out[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            rest /= radix
+            position -= 1
+        } while rest > 0
     }
 }

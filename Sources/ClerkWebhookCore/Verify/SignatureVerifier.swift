@@ -59,11 +59,11 @@ public struct SignatureVerifier: Sendable {
         if timestamp > now + Self.toleranceSeconds { throw .timestampTooNew }
 
         var candidates: [[UInt8]] = []
-        for entry in signatureHeader.split(separator: " ") {
-            guard let comma = entry.firstIndex(of: ","), entry[..<comma] == "v1" else { continue }
-            // Exactly the 44 characters of a padded base64 SHA-256: nothing else is a v1 signature.
-            let encoded = entry[entry.index(after: comma)...]
-            if encoded.utf8.count == 44, let decoded = crypto.base64Decode(encoded), decoded.count == 32 {
+        // Entries split at each space byte, as Svix's libraries split the header.
+        for entry in signatureHeader.utf8.split(separator: UInt8(ascii: " ")) {
+            // `v1,` then exactly the 44 characters of a padded base64 SHA-256: nothing else is a v1 signature.
+            guard entry.count == 47, entry.starts(with: "v1,".utf8) else { continue }
+            if let decoded = crypto.base64Decode(Substring(entry.dropFirst(3))), decoded.count == 32 {
                 candidates.append(decoded)
             }
         }

@@ -42,6 +42,13 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
         id: id, timestamp: String(now), signature: verifier.signature(id: id, timestamp: now, body: body))
     _ = handler.handle(
         .success(WebhookRequest(method: "POST", headers: signed, body: body)), now: now, executor: NoDatabase())
+
+    // The decoder builds only ClerkEvent.shape of a body and skips the rest: it must accept and
+    // reject exactly what a whole parse does, and keep the same values.
+    let whole = try? JSONParser.parse(body)
+    if (try? JSONParser.parse(body, keeping: ClerkEvent.shape)) != whole?.projected(to: ClerkEvent.shape) {
+        fatalError("JSONParser.parse(_:keeping:) disagrees with a whole parse")
+    }
     return 0
 }
 

@@ -43,3 +43,89 @@ import Testing
         #expect(throws: JSONError.self) { try JSONParser.parse(Array(deep.utf8)) }
     }
 }
+
+/// `parse(_:keeping:)` skips what a shape leaves out; these check that it accepts and rejects
+/// exactly what a whole parse does, and returns the whole parse's value cut to the shape.
+@Suite struct JSONShapeTests {
+    static let shapes: [JSONShape] = [
+        ClerkEvent.shape, .all, .members([]), .elements(.members([("a", .all)])),
+        .members([("a", .elements(.members([("b", .all)]))), ("c", .members([("d", .all)]))]),
+    ]
+
+    /// Runs both parses of `bytes` for every shape; returns how many documents parsed whole.
+    @discardableResult
+    static func expectSameAsWholeParse(_ bytes: [UInt8], _ comment: Comment) -> Int {
+        var whole: JSONValue?
+        do { whole = try JSONParser.parse(bytes) } catch {}
+        for shape in shapes {
+            var cut: JSONValue?
+            do { cut = try JSONParser.parse(bytes, keeping: shape) } catch {}
+            #expect(cut == whole?.projected(to: shape), comment)
+        }
+        return whole == nil ? 0 : 1
+    }
+
+    @Test("keeps only the shape's members and elements")
+    func keepsTheShape() throws {
+        let value = try JSONParser.parse(
+            Array(#"{"a":[{"b":1,"x":[2]},3,{"y":{}}],"c":{"d":"e","f":"g"},"z":"\u00e9"}"#.utf8),
+            keeping: JSONShapeTests.shapes[4])
+        #expect(
+            value
+                == .object([
+                    "a": .array([.object(["b": .number("1")]), .number("3"), .object([:])]),
+                    "c": .object(["d": .string("e")]),
+                ]))
+    }
+
+    @Test(
+        "agrees with a whole parse on tricky documents",
+        arguments: [
+            #"{"a":1,"a":[{"b":2}]}"#, #"{"\u0061":[{"b":1}]}"#, #"{"a\u0000":1,"c":{"d":2}}"#,
+            #"{"c":{"d":1,"d":2,"\u0064":3}}"#, #"{"x":"\ud800"}"#, #"{"x":"\q"}"#, #"{"x":[1,}"#, #"{"x":{"y"}}"#,
+            #"{"x":01}"#, #"{"x":-}"#, #"{"x":1.e5}"#, #"{"x":tru}"#, #"{"x":nul,"a":[]}"#, #"{"x":"a"#,
+            #"{"x":{"y":1,}}"#, #"{"x":[1 2]}"#, #"{"x" "y"}"#, #"{"a":"not an array","c":[1]}"#, "{\"x\":\"\t\"}",
+            #"{"é":1,"a":[]}"#, #"{"data":{"id":"u","email_addresses":[{"id":"e","email_address":"x","k":[{}]}]}}"#,
+            "[" + String(repeating: #"{"a":"#, count: 70) + "1" + String(repeating: "}", count: 70) + "]",
+            #"{"a":[{"b":"#, "{\"x\":\"\u{7F}\u{80}\"}",
+        ])
+    func tricky(document: String) {
+        Self.expectSameAsWholeParse(Array(document.utf8), "\(document)")
+    }
+
+    @Test("agrees with a whole parse on invalid UTF-8 anywhere")
+    func invalidUTF8() {
+        for bytes: [UInt8] in [
+            [0x7B, 0x22, 0x78, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D],  // {"x":"\xC3("}
+            [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D],  // {"\xFF":1}
+            [0x7B, 0x22, 0x78, 0x22, 0x3A, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x7D],  // an encoded surrogate
+        ] {
+            Self.expectSameAsWholeParse(bytes, "\(bytes)")
+        }
+    }
+
+    /// Every Clerk payload fixture, every prefix of it and every byte of it replaced by a character
+    /// that matters to JSON: both parses accept and reject the same documents.
+    @Test("agrees with a whole parse on every cut and corruption of the fixtures")
+    func fixtureMutations() throws {
+        var documents = 0
+        var parsed = 0
+        for name in ["user.created.json", "user.updated.json", "user.deleted.json", "session.created.json"] {
+            let bytes = try fixture(name)
+            for end in 0...bytes.count {
+                parsed += Self.expectSameAsWholeParse(Array(bytes[..<end]), "\(name) cut at \(end)")
+                documents += 1
+            }
+            for position in bytes.indices {
+                for replacement: UInt8 in [0x22, 0x5C, 0x7B, 0x5D, 0x2C, 0xFF, 0x00, 0x31] {
+                    var mutated = bytes
+                    mutated[position] = replacement
+                    parsed += Self.expectSameAsWholeParse(mutated, "\(name) byte \(position) -> \(replacement)")
+                    documents += 1
+                }
+            }
+        }
+        print("JSON shape differential: \(documents) documents, \(parsed) valid, \(documents - parsed) invalid")
+        #expect(parsed > 0 && parsed < documents)
+    }
+}

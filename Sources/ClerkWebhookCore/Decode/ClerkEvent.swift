@@ -54,7 +54,7 @@ extension ClerkEvent {
     public init(decoding body: [UInt8]) throws(EventDecodingError) {
         let json: JSONValue
         do {
-            json = try JSONParser.parse(body)
+            json = try JSONParser.parse(body, keeping: Self.shape)
         } catch {
             throw EventDecodingError("body is not JSON (\(error))")
         }
@@ -84,6 +84,20 @@ extension ClerkEvent {
             self.init(type: type, objectID: id, change: .ignore)
         }
     }
+
+    /// The members of an event that decoding reads; the parser checks the rest of the body but
+    /// builds none of it (most of a Clerk user payload).
+    public static let shape = JSONShape.members([
+        ("type", .all),
+        (
+            "data",
+            .members([
+                ("id", .all), ("updated_at", .all), ("first_name", .all), ("last_name", .all),
+                ("primary_email_address_id", .all),
+                ("email_addresses", .elements(.members([("id", .all), ("email_address", .all)]))),
+            ])
+        ),
+    ])
 
     /// The longest `data.id` accepted.
     public static let maximumIDBytes = 255

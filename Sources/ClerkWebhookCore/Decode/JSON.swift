@@ -21,6 +21,55 @@ public enum JSONValue: Equatable, Sendable {
     }
 }
 
+/// Which parts of a document `JSONParser.parse(_:keeping:)` builds. The rest is still checked —
+/// the document must be valid JSON all the same — but skipped without making strings or
+/// containers, which is most of a Clerk payload.
+// A struct over arrays rather than an indirect enum: a shape kept in a global then holds plain
+// pointers, which leak checkers (valgrind, LeakSanitizer) can follow at exit.
+public struct JSONShape: Sendable {
+    fileprivate enum Kind: Sendable {
+        case all, members, elements
+    }
+
+    fileprivate var kind: Kind
+    fileprivate var memberShapes: [(name: String, shape: JSONShape)] = []
+    /// The member names as UTF-8, to match against a document's bytes.
+    fileprivate var memberNames: [[UInt8]] = []
+    fileprivate var elementShape: [JSONShape] = []
+
+    /// The whole value.
+    public static let all = JSONShape(kind: .all)
+
+    /// For an object: only these members (plain ASCII names), each to its own shape; the last
+    /// duplicate wins, as always. A value that is not an object is built whole.
+    public static func members(_ members: [(name: String, shape: JSONShape)]) -> JSONShape {
+        JSONShape(kind: .members, memberShapes: members, memberNames: members.map { Array($0.name.utf8) })
+    }
+
+    /// For an array: every element to this shape. A value that is not an array is built whole.
+    public static func elements(_ shape: JSONShape) -> JSONShape {
+        JSONShape(kind: .elements, elementShape: [shape])
+    }
+}
+
+extension JSONValue {
+    /// What `JSONParser.parse(_:keeping:)` returns for a document that parses whole to `self`.
+    public func projected(to shape: JSONShape) -> JSONValue {
+        switch (shape.kind, self) {
+        case (.members, .object(let members)):
+            var kept: [String: JSONValue] = [:]
+            for (name, memberShape) in shape.memberShapes {
+                if let value = members[name] { kept[name] = value.projected(to: memberShape) }
+            }
+            return .object(kept)
+        case (.elements, .array(let elements)):
+            return .array(elements.map { $0.projected(to: shape.elementShape[0]) })
+        default:
+            return self
+        }
+    }
+}
+
 /// Why a body is not JSON. Carries a byte offset and a reason, never the content itself.
 public struct JSONError: Error, Equatable, CustomStringConvertible {
     public var offset: Int
@@ -35,20 +84,28 @@ public struct JSONParser {
     /// Nesting limit; Clerk payloads nest a handful of levels.
     public static let maximumDepth = 64
 
-    private let bytes: [UInt8]
+    // Valid only inside `parse(_:keeping:)`, which lends the document's storage.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
 
-    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// Parses one complete JSON document.
     public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
-        var parser = JSONParser(bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected content after the value") }
-        return value
+        try parse(bytes, keeping: .all)
+    }
+
+    /// Checks one complete JSON document as `parse(_:)` does and builds only `shape` of it.
+    public static func parse(_ bytes: [UInt8], keeping shape: JSONShape) throws(JSONError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
+            var parser = JSONParser(buffer)
+            parser.skipWhitespace()
+            let value = try parser.parseValue(shape)
+            parser.skipWhitespace()
+            guard parser.index == buffer.count else { throw parser.error("unexpected content after the value") }
+            return value
+        }
     }
 
     private func error(_ reason: String) -> JSONError { JSONError(offset: index, reason: reason) }
@@ -62,11 +119,13 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws(JSONError) -> JSONValue {
+    private mutating func parseValue(_ shape: JSONShape = .all) throws(JSONError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "{"):
+            return shape.kind == .members ? try parseObject(keeping: shape) : try parseObject()
+        case UInt8(ascii: "["):
+            return shape.kind == .elements ? try parseArray(shape.elementShape[0]) : try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"):
             try expectLiteral("true")
@@ -129,7 +188,116 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws(JSONError) -> JSONValue {
+    private mutating func parseObject(keeping shape: JSONShape) throws(JSONError) -> JSONValue {
+        try enter()
+        var members: [String: JSONValue] = [:]
+        members.reserveCapacity(shape.memberShapes.count)
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(members)
+        }
+        while true {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let keyStart = index
+            try skipString()
+            let rawKey = bytes[keyStart + 1..<index - 1]
+            let position: Int?
+            if rawKey.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\\") }) {
+                position = shape.memberNames.firstIndex { $0.count == rawKey.count && rawKey.elementsEqual($0) }
+            } else {
+                // Escapes or other Unicode: compare as the dictionary of a whole parse would.
+                let end = index
+                index = keyStart
+                let key = try parseString()
+                index = end
+                position = shape.memberShapes.firstIndex { $0.name == key }
+            }
+            let member = position.map { shape.memberShapes[$0] }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            index += 1
+            skipWhitespace()
+            if let member {
+                members[member.name] = try parseValue(member.shape)  // The last duplicate wins.
+            } else {
+                try skipValue()
+            }
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+            } else if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                depth -= 1
+                return .object(members)
+            } else {
+                throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Checks one value exactly as `parseValue` does, without building it.
+    private mutating func skipValue() throws(JSONError) {
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            try enter()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                depth -= 1
+                return
+            }
+            while true {
+                if close == UInt8(ascii: "}") {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                        throw error("expected a member name")
+                    }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skipValue()
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    skipWhitespace()
+                } else if bytes[index] == close {
+                    index += 1
+                    depth -= 1
+                    return
+                } else {
+                    throw error(close == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+                }
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        default: _ = try parseValue()  // A literal, or the same error.
+        }
+    }
+
+    /// Checks one string exactly as `parseString` does. Plain ASCII is only scanned; a string with
+    /// escapes or other bytes goes through `parseString` itself.
+    private mutating func skipString() throws(JSONError) {
+        var end = index + 1  // after the opening quote
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                index = end + 1
+                return
+            }
+            if byte < 0x20 || byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+            end += 1
+        }
+        _ = try parseString()
+    }
+
+    private mutating func parseArray(_ elementShape: JSONShape = .all) throws(JSONError) -> JSONValue {
         try enter()
         var elements: [JSONValue] = []
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
@@ -138,7 +306,7 @@ public struct JSONParser {
             return .array(elements)
         }
         while true {
-            elements.append(try parseValue())
+            elements.append(try parseValue(elementShape))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -156,6 +324,11 @@ public struct JSONParser {
 
     private mutating func parseNumber() throws(JSONError) -> JSONValue {
         let start = index
+        try scanNumber()
+        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+    }
+
+    private mutating func scanNumber() throws(JSONError) {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
         if bytes[index] == UInt8(ascii: "0") {
@@ -176,7 +349,6 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
             skipDigits()
         }
-        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -187,7 +359,26 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONError) -> String {
         index += 1  // opening quote
-        var scalars: [UInt8] = []
+        let start = index
+        var ascii = true
+        // Most strings have no escape: one scan, then one String made straight from the bytes.
+        while true {
+            guard index < bytes.count else { throw error("unterminated string") }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                if ascii { return String(decoding: bytes[start..<index - 1], as: UTF8.self) }
+                guard let string = String(validating: bytes[start..<index - 1], as: UTF8.self) else {
+                    throw error("string is not valid UTF-8")
+                }
+                return string
+            }
+            if byte < 0x20 { throw error("control character in string") }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        var scalars = Array(bytes[start..<index])
         var runStart = index
         while true {
             guard index < bytes.count else { throw error("unterminated string") }

@@ -63,6 +63,8 @@ import Testing
         #expect(try name("null", #""Lovelace""#) == "Lovelace")
         #expect(try name(#""  ""#, #"" ""#) == nil)
         #expect(try name(#""Zoë""#, #""Ñúñez 山田""#) == "Zoë Ñúñez 山田")
+        #expect(try name(#""\u00a0Ada\t""#, #""\u3000Lovelace\n""#) == "Ada Lovelace")
+        #expect(try name(#""Zoe\u0301 ""#, #""de\u00a0""#) == "Zoe\u{301} de")
         #expect(try name(#""Robert'); DROP TABLE users;--""#, "null") == "Robert'); DROP TABLE users;--")
     }
 

@@ -167,6 +167,13 @@ extension UserSnapshot {
     }
 
     private static func trimmed(_ text: String) -> String {
+        // Most names start and end with a visible ASCII character: a grapheme that starts or ends
+        // with one is not whitespace, so there is nothing to trim.
+        if let head = text.utf8.first, let tail = text.utf8.last, (0x21...0x7E).contains(head),
+            (0x21...0x7E).contains(tail)
+        {
+            return text
+        }
         let characters = Substring(text)
         guard let start = characters.firstIndex(where: { !$0.isWhitespace }),
             let end = characters.lastIndex(where: { !$0.isWhitespace })

@@ -66,11 +66,27 @@ make_requests() {
     chmod a+r "$CW_STATE/requests.tsv"
 }
 
-# Drives CW_URL with wrk: $1 connections, $2 threads, $3 seconds. Sets RPS P50 P99 OK (2xx count).
+# CPU per 2xx answer, in µs, from two bench/cpu_ticks.py snapshots ($1, $2), the load generator's
+# user and system seconds ($3, from GNU time) and the 2xx count ($4): "workers · nginx · database ·
+# load generator".
+cpu_per_answer() {
+    awk -v before="$1" -v after="$2" -v load="$3" -v n="$4" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(before, b, " "); split(after, a, " "); split(load, l, " ")
+        us = 1e6 / hz / n
+        # A process that exited but is not reaped yet counts nowhere for a moment: never below 0.
+        for (i = 1; i <= 3; i++) part[i] = (a[i] > b[i]) ? (a[i] - b[i]) * us : 0
+        printf "%.0f · %.0f · %.0f · %.0f", part[1], part[2], part[3], (l[1] + l[2]) * 1e6 / n
+    }'
+}
+
+# Drives CW_URL with wrk: $1 connections, $2 threads, $3 seconds. Sets RPS P50 P99 OK (2xx count)
+# and CPU (per 2xx, see cpu_per_answer; the deployment's workers and nginx are CW_WEB_PIDS).
 drive() {
-    local output
-    output=$(REQUESTS_FILE="$CW_STATE/requests.tsv" WRK_THREADS=$2 \
+    local output before after
+    before=$("$CW_ROOT/bench/cpu_ticks.py" "${CW_WEB_PIDS[0]}" "${CW_WEB_PIDS[1]}")
+    output=$(REQUESTS_FILE="$CW_STATE/requests.tsv" WRK_THREADS=$2 /usr/bin/time -f '%U %S' -o "$CW_STATE/load.time" \
         wrk -c "$1" -t "$2" -d "${3}s" --latency -s "$CW_ROOT/bench/wrk.lua" "$CW_URL")
+    after=$("$CW_ROOT/bench/cpu_ticks.py" "${CW_WEB_PIDS[0]}" "${CW_WEB_PIDS[1]}")
     local total non2xx duration
     total=$(awk '/requests in/ {print $1}' <<<"$output")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$output")
@@ -80,6 +96,7 @@ drive() {
     RPS=$(awk -v n="$OK" -v d="$duration" 'BEGIN {printf "%.1f", n / d}')
     P50=$(awk '$1 == "50%" {print $2}' <<<"$output")
     P99=$(awk '$1 == "99%" {print $2}' <<<"$output")
+    CPU=$(cpu_per_answer "$before" "$after" "$(cat "$CW_STATE/load.time")" "$OK")
 }
 
 # Runs CGI program $1 once by hand with the first request of requests.tsv (DATABASE_URL $2) under
@@ -131,11 +148,11 @@ scenario() {
     before=$(rows)
     drive "$connections" "$threads" "$seconds"
     if [[ $serial == serial ]]; then
-        local rps=$RPS p50=$P50 p99=$P99 ok=$OK
+        local rps=$RPS p50=$P50 p99=$P99 ok=$OK cpu=$CPU
         make_requests 20000 "$name-serial"
         drive 1 1 3
         serial_p50=$P50
-        RPS=$rps P50=$p50 P99=$p99 OK=$((ok + OK))
+        RPS=$rps P50=$p50 P99=$p99 OK=$((ok + OK)) CPU=$cpu
     fi
     after=$(rows)
     case $rss_kind in
@@ -162,9 +179,9 @@ scenario() {
             check="MISMATCH: $OK 2xx, $((after - before)) rows"
         fi
     fi
-    results+=("$label|$RPS|$P50|$P99|$serial_p50|${rss:+$rss}|$check")
-    printf '%-44s %9s req/s  p50 %-9s p99 %-9s serial p50 %-9s rss %s kB  %s\n' \
-        "$label" "$RPS" "$P50" "$P99" "$serial_p50" "$rss" "$check" >&2
+    results+=("$label|$RPS|$P50|$P99|$serial_p50|$CPU|${rss:+$rss}|$check")
+    printf '%-44s %9s req/s  p50 %-9s p99 %-9s serial p50 %-9s cpu %s us  rss %s kB  %s\n' \
+        "$label" "$RPS" "$P50" "$P99" "$serial_p50" "$CPU" "$rss" "$check" >&2
 }
 
 # The statement alone: PostgreSQL driven by pgbench with clerk-webhook's statement for new users, at
@@ -177,15 +194,42 @@ statement_alone() {
 \set n random(1, 9000000000000000000)
 SELECT clerk_webhook.apply_user_event('msg_pgbench_' || :client_id || '_' || :n, 'user.created', 'upsert', 'user_pgbench_' || :client_id || '_' || :n, 1700000000000, 'pgbench_' || :client_id || '_' || :n || '@example.com', 'Ada Lovelace');
 SQL
-    local before after output processed tps check
+    local before after output processed tps check ticks_before ticks_after cpu
     before=$(rows)
-    output=$("$CW_PG_BIN/pgbench" -n -f "$CW_STATE/pgbench.sql" -c "$connections" -j "$threads" -T "$seconds" "$direct_url" 2>&1)
+    ticks_before=$("$CW_ROOT/bench/cpu_ticks.py" - -)
+    output=$(/usr/bin/time -f '%U %S' -o "$CW_STATE/load.time" \
+        "$CW_PG_BIN/pgbench" -n -f "$CW_STATE/pgbench.sql" -c "$connections" -j "$threads" -T "$seconds" "$direct_url" 2>&1)
+    ticks_after=$("$CW_ROOT/bench/cpu_ticks.py" - -)
     after=$(rows)
     processed=$(awk -F': ' '/number of transactions actually processed/ {print $2}' <<<"$output")
     tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$output")
+    cpu=$(cpu_per_answer "$ticks_before" "$ticks_after" "$(cat "$CW_STATE/load.time")" "$processed")
     if ((after - before == processed)); then check="ok ($processed calls, $((after - before)) rows)"; else check="MISMATCH: $processed calls, $((after - before)) rows"; fi
-    results+=("$label|$tps|-|-|-|-|$check")
-    printf '%-44s %9s req/s  %s\n' "$label" "$tps" "$check" >&2
+    results+=("$label|$tps|-|-|-|$cpu|-|$check")
+    printf '%-44s %9s req/s  cpu %s us  %s\n' "$label" "$tps" "$cpu" "$check" >&2
+}
+
+# Instructions one persistent worker executes per delivery, counted by callgrind: unlike req/s on
+# a shared machine, this barely moves between runs. $1 label, $2 program: one worker under valgrind
+# behind the same nginx, one connection for $seconds; its whole life (start-up included) divided by
+# its 2xx answers. Sets INSTRUCTIONS.
+instructions() {
+    local label=$1 program=$2 name wrapper total
+    name=$(tr -c 'a-z0-9\n' '-' <<<"$label" | tr -s '-')
+    wrapper=$CW_STATE/floor/$name.sh
+    mkdir -p "$CW_STATE/$name.callgrind"
+    printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s/%%p %s\n' \
+        "$CW_STATE/$name.callgrind" "$program" >"$wrapper"
+    chmod 755 "$wrapper"
+    [[ $EUID -eq 0 ]] && chown "$CW_RUN_USER:" "$wrapper" "$CW_STATE/$name.callgrind"
+    make_requests 20000 "$name"
+    CW_WORKERS=1 cw_start_web persistent "$direct_url" "$secret" "$name" "$wrapper"
+    drive 1 1 "$seconds"
+    cw_stop_groups "${CW_WEB_PIDS[@]}"
+    # The largest profile is the worker's (start-workers.sh's start-up check leaves a small one).
+    total=$(cat "$CW_STATE/$name.callgrind"/* | awk '/^summary:/ {print $2}' | sort -n | tail -1)
+    INSTRUCTIONS=$(awk -v t="$total" -v n="$OK" 'BEGIN { printf "%.0f", t / n / 1000 }')
+    printf '%-44s %9sk instructions per delivery (%s 2xx)\n' "$label" "$INSTRUCTIONS" "$OK" >&2
 }
 
 webhook=$CW_STATE/bin/clerk-webhook
@@ -215,6 +259,12 @@ scenario "clerk-webhook persistent, direct" persistent "$direct_url" "$webhook" 
 scenario "clerk-webhook persistent, pgbouncer" persistent "$pooled_url" "$webhook" 60000 serial resident
 scenario "python svix+psycopg CGI, direct" cgi "$direct_url" "$CW_STATE/floor/webhook.py" 2000 - cgi
 scenario "python svix+psycopg gunicorn x$gunicorn_workers, direct" gunicorn "$direct_url" - 30000 serial resident
+if [[ -z $only || instructions =~ $only ]]; then
+    instructions "clerk-webhook persistent, instructions" "$webhook"
+    webhook_instructions=$INSTRUCTIONS
+    instructions "floor: C FastCGI + the same statement, instructions" "$CW_STATE/floor/fastcgi-libpq"
+    floor_instructions=$INSTRUCTIONS
+fi
 
 # ---- the table, the ratios, bench/RESULTS.md ----
 [[ -z $only ]] || exit 0
@@ -245,7 +295,7 @@ serial_warm_direct=$(ms "$(field "clerk-webhook warm, direct" 5)")
 serial_warm_pooled=$(ms "$(field "clerk-webhook warm, pgbouncer" 5)")
 serial_not_preloaded=$(ms "$(field "clerk-webhook cgi, direct, plpgsql not preloaded" 5)")
 serial_floor_direct=$(ms "$(field "floor: C CGI + the same statement, direct" 5)")
-rss_kb=$(field "clerk-webhook cgi, direct" 6)
+rss_kb=$(field "clerk-webhook cgi, direct" 7)
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 
 r1=$(ratio "$best_cgi_rps" "$python_cgi_rps")
@@ -254,6 +304,15 @@ r3=$(ratio "$persistent_rps" "$gunicorn_rps")
 r4=$(ratio "$persistent_rps" "$statement_floor_rps")
 r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
 r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
+# Where persistent mode's and gunicorn's CPU goes per delivery, and the most any handler could do
+# behind the same nginx, PostgreSQL and wrk: all cores busy with nothing but those three.
+persistent_cpu=$(field "clerk-webhook persistent, direct" 6)
+gunicorn_cpu=$(field "python svix+psycopg gunicorn x$gunicorn_workers, direct" 6)
+part() { awk -F' · ' -v i="$2" '{print $i}' <<<"$1"; }
+shared_us=$(awk -F' · ' '{print $2 + $3 + $4}' <<<"$persistent_cpu")
+ceiling_rps=$(awk -v s="$shared_us" -v c="$(nproc)" 'BEGIN { printf "%.0f", (s > 0) ? c * 1e6 / s : 0 }')
+r7=$(ratio "$ceiling_rps" "$gunicorn_rps")
+r8=$(ratio "$webhook_instructions" "$floor_instructions")
 {
     echo "# Benchmark results"
     echo
@@ -262,8 +321,8 @@ r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
         "PostgreSQL 15 (fsync on; plpgsql preloaded as on Supabase, except where a row says otherwise), nginx, wrk -c $connections -t $threads -d ${seconds}s per row, $CW_WORKERS FastCGI workers ·" \
         "\`bench/run.sh\`"
     echo
-    echo "| setup | req/s | p50 | p99 | serial p50 | peak RSS (kB) | every 2xx is a row |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| setup | req/s | p50 | p99 | serial p50 | CPU µs per 2xx: workers · nginx · database · load | peak RSS (kB) | every 2xx is a row |"
+    echo "|---|---|---|---|---|---|---|---|"
     for row in "${results[@]}"; do echo "| ${row//|/ | } |"; done
     echo
     echo "Ratios from this run (targets in parentheses):"
@@ -272,7 +331,11 @@ r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
     echo "- CGI mode vs the trivial C CGI floor, req/s: **${r2}×** (≥ 0.25×: $(verdict "$r2" ">=" 0.25))"
     echo "- persistent mode vs gunicorn, req/s: **${r3}×** (≥ 2.5×: $(verdict "$r3" ">=" 2.5)); vs a C FastCGI"
     echo "  responder that runs the same statement and nothing else: **${r4}×**, which itself makes **${r5}×** gunicorn;"
-    echo "  PostgreSQL alone running that statement (pgbench, same connections, no HTTP) makes **${r6}×** gunicorn"
+    echo "  PostgreSQL alone running that statement (pgbench, same connections, no HTTP) makes **${r6}×** gunicorn."
+    echo "  CPU per delivery: persistent mode's workers **$(part "$persistent_cpu" 1) µs**, gunicorn's Python"
+    echo "  **$(part "$gunicorn_cpu" 1) µs**; nginx, PostgreSQL and wrk take **${shared_us} µs** more in the persistent row."
+    echo "  With a handler that cost nothing, $(nproc) cores doing only that would answer at most **${ceiling_rps} req/s**:"
+    echo "  **${r7}×** gunicorn$(awk -v r="$r7" 'BEGIN { if (r < 2.5) print ", so 2.5× is out of reach for any handler on this machine" }')"
     # The serial targets name no mode, so each per-invocation mode gets its own verdict.
     echo "- serial p50 per delivery, direct (≤ 6 ms): warm single-use mode **${serial_warm_direct} ms**" \
         "($(verdict "$serial_warm_direct" "<=" 6)), CGI mode **${serial_direct} ms** ($(verdict "$serial_direct" "<=" 6));" \
@@ -281,10 +344,17 @@ r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
         "preload plpgsql: **${serial_not_preloaded} ms**; a C CGI program that only connects and runs the same" \
         "statement: **${serial_floor_direct} ms** direct"
     echo "- peak RSS of one CGI invocation: **${rss_mb} MB** (≤ 12: $(verdict "$rss_mb" "<=" 12))"
+    echo "- instructions per delivery in one persistent worker (callgrind, start-up included; steadier than"
+    echo "  req/s): clerk-webhook **${webhook_instructions}k**, the C FastCGI responder that runs the same statement"
+    echo "  and nothing else **${floor_instructions}k** (**${r8}×**)"
     echo
     echo "CGI mode's req/s is the better of direct and PgBouncer. Serial p50: one connection, one"
-    echo "delivery at a time. Peak RSS: one CGI invocation run by hand under GNU time (%M), or for long-lived"
-    echo "workers their largest VmHWM after the run. Absolute numbers move with the machine; ratios"
-    echo "measured in one run hold better."
+    echo "delivery at a time. CPU per 2xx: user + system time during the concurrent run (clock ticks"
+    echo "from /proc, reaped children included) of the deployment's workers (fcgiwrap with its CGI"
+    echo "programs, multiwatch with its workers and their start-up, gunicorn), nginx, PostgreSQL with"
+    echo "PgBouncer (a new server process per connection included), and wrk (pgbench in the"
+    echo "statement-alone row), divided by the 2xx answers. Peak RSS: one CGI invocation run by hand"
+    echo "under GNU time (%M), or for long-lived workers their largest VmHWM after the run. Absolute"
+    echo "numbers move with the machine; ratios measured in one run hold better."
 } >"$CW_ROOT/bench/RESULTS.md"
 cat "$CW_ROOT/bench/RESULTS.md"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The container's entry point (Dockerfile CMD), also run by scripts/test.sh outside a container:
 # renders nginx's configuration, optionally applies the migrations, starts the workers of one
-# deployment mode and nginx, and stays in the foreground until SIGTERM, when it stops both.
+# deployment mode and nginx, and stays in the foreground until SIGTERM, when it stops nginx
+# gracefully and then the workers.
 # Configuration only through the environment:
 #   CLERK_WEBHOOK_SIGNING_SECRET[_FILE], DATABASE_URL[_FILE]   as for the binary (README)
 #   CLERK_WEBHOOK_MODE            cgi | warm | persistent (default warm)
@@ -46,7 +47,20 @@ stop() {
     kill -TERM "$nginx_pid" "$workers_pid" 2>/dev/null || true
     wait "$nginx_pid" "$workers_pid" 2>/dev/null || true
 }
-trap 'stop; exit 0' TERM INT
+# docker stop (SIGTERM): nginx first and gracefully — SIGQUIT makes it close its listening socket
+# and finish the requests it holds — and the workers only after it, so a delivery in flight gets its
+# answer instead of a 502 and a redelivery. A delivery answers within lock_timeout (5 s) or the
+# statement timeout; nginx gets 8 s, inside Docker's default 10 s grace, then everything stops.
+# shellcheck disable=SC2317  # run by the trap below
+graceful_stop() {
+    kill -QUIT "$nginx_pid" 2>/dev/null || true
+    sleep 8 &
+    local timer=$!
+    wait -n "$nginx_pid" "$timer" 2>/dev/null || true
+    kill "$timer" 2>/dev/null || true
+    stop
+}
+trap 'graceful_stop; exit 0' TERM INT
 echo "clerk-webhook ($mode mode, $workers workers) listening on $listen" >&2
 # Whichever stops first takes the other down, so the container restarts as a whole.
 wait -n "$nginx_pid" "$workers_pid" || true

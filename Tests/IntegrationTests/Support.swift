@@ -43,6 +43,16 @@ enum TestEnvironment {
     }
 }
 
+/// Polls `condition` every 50 ms until it holds or `seconds` pass.
+func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return condition()
+}
+
 /// A unique token for ids and emails, so tests sharing a database never collide.
 func uniqueToken() -> String {
     UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16).description

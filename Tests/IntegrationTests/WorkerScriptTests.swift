@@ -75,16 +75,6 @@ import Testing
         guard write(descriptor, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
     }
 
-    /// Polls `condition` every 50 ms until it holds or `seconds` pass.
-    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
-    }
-
     /// Whether a process is listening on the Unix socket at `path` (connect succeeds).
     func acceptsConnections(_ path: String) -> Bool {
         let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,0 +1,110 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// scripts/container-start.sh, the image's CMD, stopped the way `docker stop` stops it: SIGTERM
+/// while a delivery is in flight. nginx must stop taking connections but finish what it holds, and
+/// the workers must outlive it, so that delivery still gets its 200 (not a 502 and a redelivery).
+@Suite struct ContainerStopTests {
+    @Test(
+        "SIGTERM mid-delivery: that delivery still answers 200 and is applied, then everything stops",
+        arguments: ["cgi", "warm", "persistent"])
+    func termFinishesTheDeliveryInFlight(mode: String) throws {
+        let database = try TestDatabase()
+        let root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("container-" + uniqueToken()).path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        var command = ["/bin/sh", "-c", #"exec "$0" >"$1" 2>&1"#, root + "/bin/container-start.sh", state + "/out.log"]
+        if geteuid() == 0 {
+            let user = try TestEnvironment.value("CLERK_WEBHOOK_TEST_RUN_USER")
+            guard let account = getpwnam(user) else { throw POSIXError(.ENOENT) }
+            chown(state, account.pointee.pw_uid, account.pointee.pw_gid)
+            command = ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--init-groups", "--"] + command
+        }
+        let port = try freePort()
+        let base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
+        let entryPoint = try SpawnedProcess(
+            command[0], Array(command.dropFirst()),
+            environment: [
+                "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+                "DATABASE_URL": database.url, "CLERK_WEBHOOK_MODE": mode, "CLERK_WEBHOOK_WORKERS": "2",
+                "CLERK_WEBHOOK_LISTEN": "127.0.0.1:\(port)", "CLERK_WEBHOOK_STATE_DIR": state,
+                "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
+            ])
+        defer { entryPoint.killGroup() }
+        let log = { (try? String(contentsOfFile: state + "/out.log", encoding: .utf8)) ?? "" }
+        #expect(waitUntil(seconds: 15) { (try? status(of: ["-sS"], url: base + "/health")) == 200 }, "\(log())")
+
+        let user = "user_" + uniqueToken()
+        let created = ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1)
+        #expect(try status(of: signed(created), url: base) == 200, "\(log())")
+
+        // Another session holds the user's row: the update waits on it inside PostgreSQL.
+        let holder = try PostgresConnection(url: database.url)
+        try holder.execute(PlannedStatement(sql: "BEGIN", parameters: []))
+        try holder.execute(
+            PlannedStatement(sql: "SELECT 1 FROM public.users WHERE clerk_id = $1 FOR UPDATE", parameters: [user]))
+        let updated = ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
+        let answer = LockedData()
+        let sender = Thread { answer.set(Data(((try? status(of: signed(updated), url: base)) ?? -1).description.utf8)) }
+        sender.start()
+        #expect(
+            waitUntil(seconds: 10) {
+                (try? database.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ))?
+                .first?.first == "1"
+            }, "the update never reached PostgreSQL: \(log())")
+
+        kill(entryPoint.pid, SIGTERM)
+        Thread.sleep(forTimeInterval: 0.5)
+        try holder.execute(PlannedStatement(sql: "ROLLBACK", parameters: []))
+        #expect(waitUntil(seconds: 10) { sender.isFinished }, "the delivery never got an answer")
+        #expect(String(decoding: answer.get(), as: UTF8.self) == "200", "\(log())")
+        #expect(try database.user(user)?.name == "After")
+        #expect(waitUntil(seconds: 10) { entryPoint.hasExited() }, "the entry point did not stop: \(log())")
+        #expect((try? status(of: ["-sS", "--max-time", "2"], url: base + "/health")) != 200, "nginx outlived it")
+    }
+
+    /// A signed POST of `body`, as curl arguments.
+    func signed(_ body: [UInt8]) throws -> [String] {
+        let verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
+        let id = "msg_" + uniqueToken()
+        let now = Int64(Date().timeIntervalSince1970)
+        return [
+            "-sS", "-X", "POST", "-H", "svix-id: \(id)", "-H", "svix-timestamp: \(now)", "-H",
+            "svix-signature: \(verifier.signature(id: id, timestamp: now, body: body))", "-H",
+            "Content-Type: application/json", "--data-binary", String(decoding: body, as: UTF8.self),
+        ]
+    }
+
+    /// The HTTP status curl got (000, so 0, when it got no answer).
+    func status(of arguments: [String], url: String) throws -> Int {
+        let run = try ProcessRun(
+            "/usr/bin/curl", ["-o", "/dev/null", "-w", "%{http_code}"] + arguments + [url],
+            environment: ["PATH": "/usr/bin:/bin"])
+        return Int(run.stdout) ?? -1
+    }
+
+    func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -123,7 +123,7 @@ public struct JSONParser {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            return shape.kind == .members ? try parseObject(keeping: shape) : try parseObject()
+            return try parseObject(keeping: shape.kind == .members ? shape : nil)
         case UInt8(ascii: "["):
             return shape.kind == .elements ? try parseArray(shape.elementShape[0]) : try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
@@ -157,9 +157,12 @@ public struct JSONParser {
         skipWhitespace()
     }
 
-    private mutating func parseObject() throws(JSONError) -> JSONValue {
+    /// An object with every member (`shape` nil), or with the members `shape` names and the rest
+    /// checked and skipped.
+    private mutating func parseObject(keeping shape: JSONShape?) throws(JSONError) -> JSONValue {
         try enter()
         var members: [String: JSONValue] = [:]
+        if let shape { members.reserveCapacity(shape.memberShapes.count) }
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
@@ -167,59 +170,18 @@ public struct JSONParser {
         }
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
-            members[key] = try parseValue()  // Like JSON.parse: the last duplicate wins.
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                depth -= 1
-                return .object(members)
+            let member: (name: String, shape: JSONShape)?
+            if let shape {
+                member = try memberName(in: shape)
             } else {
-                throw error("expected ',' or '}'")
+                member = (try parseString(), .all)
             }
-        }
-    }
-
-    private mutating func parseObject(keeping shape: JSONShape) throws(JSONError) -> JSONValue {
-        try enter()
-        var members: [String: JSONValue] = [:]
-        members.reserveCapacity(shape.memberShapes.count)
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let keyStart = index
-            try skipString()
-            let rawKey = bytes[keyStart + 1..<index - 1]
-            let position: Int?
-            if rawKey.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\\") }) {
-                position = shape.memberNames.firstIndex { $0.count == rawKey.count && rawKey.elementsEqual($0) }
-            } else {
-                // Escapes or other Unicode: compare as the dictionary of a whole parse would.
-                let end = index
-                index = keyStart
-                let key = try parseString()
-                index = end
-                position = shape.memberShapes.firstIndex { $0.name == key }
-            }
-            let member = position.map { shape.memberShapes[$0] }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
             if let member {
-                members[member.name] = try parseValue(member.shape)  // The last duplicate wins.
+                members[member.name] = try parseValue(member.shape)  // Like JSON.parse: the last duplicate wins.
             } else {
                 try skipValue()
             }
@@ -236,6 +198,23 @@ public struct JSONParser {
                 throw error("expected ',' or '}'")
             }
         }
+    }
+
+    /// Reads a member name and returns the member of `shape` it names, or nil when it names none.
+    private mutating func memberName(in shape: JSONShape) throws(JSONError) -> (name: String, shape: JSONShape)? {
+        let start = index
+        try skipString()
+        let raw = bytes[start + 1..<index - 1]
+        if raw.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\\") }) {
+            let position = shape.memberNames.firstIndex { $0.count == raw.count && raw.elementsEqual($0) }
+            return position.map { shape.memberShapes[$0] }
+        }
+        // Escapes or other Unicode: compare as the dictionary of a whole parse would.
+        let end = index
+        index = start
+        let name = try parseString()
+        index = end
+        return shape.memberShapes.first { $0.name == name }
     }
 
     /// Checks one value exactly as `parseValue` does, without building it.

@@ -304,14 +304,20 @@ r3=$(ratio "$persistent_rps" "$gunicorn_rps")
 r4=$(ratio "$persistent_rps" "$statement_floor_rps")
 r5=$(ratio "$statement_floor_rps" "$gunicorn_rps")
 r6=$(ratio "$statement_alone_rps" "$gunicorn_rps")
-# Where persistent mode's and gunicorn's CPU goes per delivery, and the most any handler could do
-# behind the same nginx, PostgreSQL and wrk: all cores busy with nothing but those three.
+# Where persistent mode's and gunicorn's CPU goes per delivery, and what a handler that cost
+# nothing could do behind the same nginx, PostgreSQL and wrk: every core busy with those three
+# alone, at what they cost per delivery beside clerk-webhook, and beside the C responder.
 persistent_cpu=$(field "clerk-webhook persistent, direct" 6)
 gunicorn_cpu=$(field "python svix+psycopg gunicorn x$gunicorn_workers, direct" 6)
 part() { awk -F' · ' -v i="$2" '{print $i}' <<<"$1"; }
-shared_us=$(awk -F' · ' '{print $2 + $3 + $4}' <<<"$persistent_cpu")
-ceiling_rps=$(awk -v s="$shared_us" -v c="$(nproc)" 'BEGIN { printf "%.0f", (s > 0) ? c * 1e6 / s : 0 }')
+shared() { awk -F' · ' '{print $2 + $3 + $4}' <<<"$1"; }
+ceiling() { awk -v s="$1" -v c="$(nproc)" 'BEGIN { printf "%.0f", (s > 0) ? c * 1e6 / s : 0 }'; }
+shared_us=$(shared "$persistent_cpu")
+floor_shared_us=$(shared "$(field "floor: C FastCGI + the same statement, persistent" 6)")
+ceiling_rps=$(ceiling "$shared_us")
+floor_ceiling_rps=$(ceiling "$floor_shared_us")
 r7=$(ratio "$ceiling_rps" "$gunicorn_rps")
+r9=$(ratio "$floor_ceiling_rps" "$gunicorn_rps")
 r8=$(ratio "$webhook_instructions" "$floor_instructions")
 {
     echo "# Benchmark results"
@@ -333,9 +339,10 @@ r8=$(ratio "$webhook_instructions" "$floor_instructions")
     echo "  responder that runs the same statement and nothing else: **${r4}×**, which itself makes **${r5}×** gunicorn;"
     echo "  PostgreSQL alone running that statement (pgbench, same connections, no HTTP) makes **${r6}×** gunicorn."
     echo "  CPU per delivery: persistent mode's workers **$(part "$persistent_cpu" 1) µs**, gunicorn's Python"
-    echo "  **$(part "$gunicorn_cpu" 1) µs**; nginx, PostgreSQL and wrk take **${shared_us} µs** more in the persistent row."
-    echo "  With a handler that cost nothing, $(nproc) cores doing only that would answer at most **${ceiling_rps} req/s**:"
-    echo "  **${r7}×** gunicorn$(awk -v r="$r7" 'BEGIN { if (r < 2.5) print ", so 2.5× is out of reach for any handler on this machine" }')"
+    echo "  **$(part "$gunicorn_cpu" 1) µs**; nginx, PostgreSQL and wrk take **${shared_us} µs** more in the persistent row"
+    echo "  (**${floor_shared_us} µs** beside the C responder). A handler that cost nothing, with every core busy doing"
+    echo "  only those, would answer at most **${ceiling_rps} req/s** (**${r7}×** gunicorn) at the persistent row's"
+    echo "  costs, **${floor_ceiling_rps} req/s** (**${r9}×**) at the C responder's"
     # The serial targets name no mode, so each per-invocation mode gets its own verdict.
     echo "- serial p50 per delivery, direct (≤ 6 ms): warm single-use mode **${serial_warm_direct} ms**" \
         "($(verdict "$serial_warm_direct" "<=" 6)), CGI mode **${serial_direct} ms** ($(verdict "$serial_direct" "<=" 6));" \

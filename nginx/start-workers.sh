@@ -74,8 +74,28 @@ case $mode in
         # sends the workers SIGUSR1, which libfcgi treats as "finish the request, then exit".
         # multiwatch reports every replaced worker on the same stderr as the workers' log lines;
         # drop those routine notices and keep everything else.
-        exec /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- \
+        /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- \
             /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary" \
-            2> >(grep --line-buffered -v '^Child\[[0-9]*\] died, respawn$' >&2)
+            2> >(grep --line-buffered -v '^Child\[[0-9]*\] died, respawn$' >&2) &
+        multiwatch=$!
+        # On SIGTERM multiwatch signals its workers once. A worker it forks at that moment (a warm
+        # worker replacing one that just answered) can miss it — multiwatch's own handler is still in
+        # place until the exec — and would then wait in accept() for ever. So the TERM is passed on
+        # every second until multiwatch is gone; multiwatch signals its workers again each time, and
+        # a worker in the middle of a delivery still finishes it.
+        # shellcheck disable=SC2317  # run by the trap below
+        stop_workers() {
+            local timer finished=
+            while [[ $finished != "$multiwatch" ]] && kill -TERM "$multiwatch" 2>/dev/null; do
+                sleep 1 &
+                timer=$!
+                wait -n -p finished "$multiwatch" "$timer" || true
+                kill "$timer" 2>/dev/null || true
+            done
+        }
+        trap 'stop_workers; exit 0' TERM INT
+        status=0
+        wait "$multiwatch" || status=$?
+        exit "$status"
         ;;
 esac

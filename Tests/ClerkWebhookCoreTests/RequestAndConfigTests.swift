@@ -106,6 +106,13 @@ import Testing
         #expect(LogLine.iso8601(unixMillis: 951_782_400_007) == "2000-02-29T00:00:00.007Z")
         #expect(LogLine.iso8601(unixMillis: 1_795_587_291_999) == "2026-11-25T06:14:51.999Z")
         #expect(LogLine.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+        #expect(LogLine.quoted("\u{1F}\t\r") == #""\u001f\t\r""#)
+        // Anything else, other Unicode included, goes in as it is.
+        #expect(LogLine.quoted("é\u{2028}\u{7F}山") == "\"é\u{2028}\u{7F}山\"")
+        #expect(
+            LogLine(level: .warn, message: "m", fields: [("a", .text("x")), ("n", .integer(-42))])
+                .rendered(unixMillis: 1_795_587_291_999)
+                == #"{"time":"2026-11-25T06:14:51.999Z","level":"warn","msg":"m","a":"x","n":-42}"# + "\n")
     }
 
     @Test("the process environment splits each entry at its first \"=\" only")

@@ -72,11 +72,18 @@ case $mode in
         # within the timeout (default 10 s) as a failed start and gives its slot up after 3 of them,
         # but a warm worker is meant to exit right after its one request. On SIGTERM multiwatch
         # sends the workers SIGUSR1, which libfcgi treats as "finish the request, then exit".
-        # multiwatch reports every replaced worker on the same stderr as the workers' log lines;
-        # drop those routine notices and keep everything else.
-        /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- \
-            /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary" \
-            2> >(grep --line-buffered -v '^Child\[[0-9]*\] died, respawn$' >&2) &
+        spawn_workers() {
+            exec /usr/bin/spawn-fcgi -n -s "$socket" -M 0660 -- /usr/bin/multiwatch -f "$workers" -t 0 -- "$binary"
+        }
+        # multiwatch reports every replaced worker on the same stderr as the workers' log lines. In
+        # warm mode that is after every delivery: drop those routine notices and keep everything
+        # else. In persistent mode a replaced worker is news (a crash or a recycle), and the log
+        # lines reach this script's stderr without a filter process on their way.
+        if [[ $mode == warm ]]; then
+            spawn_workers 2> >(grep --line-buffered -v '^Child\[[0-9]*\] died, respawn$' >&2) &
+        else
+            spawn_workers &
+        fi
         multiwatch=$!
         # On SIGTERM multiwatch signals its workers once. A worker it forks at that moment (a warm
         # worker replacing one that just answered) can miss it — multiwatch's own handler is still in

@@ -33,7 +33,8 @@ public struct JSONShape: Sendable {
 
     fileprivate var kind: Kind
     fileprivate var memberShapes: [(name: String, shape: JSONShape)] = []
-    /// The member names as UTF-8, to match against a document's bytes.
+    /// The member names as UTF-8, made once with the shape: matching a document's bytes against
+    /// them then costs no String work per request.
     fileprivate var memberNames: [[UInt8]] = []
     fileprivate var elementShape: [JSONShape] = []
 
@@ -122,10 +123,8 @@ public struct JSONParser {
     private mutating func parseValue(_ shape: JSONShape = .all) throws(JSONError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"):
-            return try parseObject(keeping: shape.kind == .members ? shape : nil)
-        case UInt8(ascii: "["):
-            return shape.kind == .elements ? try parseArray(shape.elementShape[0]) : try parseArray()
+        case UInt8(ascii: "{"): return try parseObject(shape)
+        case UInt8(ascii: "["): return try parseArray(shape)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"):
             try expectLiteral("true")
@@ -150,54 +149,66 @@ public struct JSONParser {
         index += count
     }
 
-    private mutating func enter() throws(JSONError) {
+    /// Walks the object or array that starts at `index`: its brackets, commas and the nesting
+    /// limit. `element` reads each member (name, colon and value) or element.
+    private mutating func walkContainer(
+        closing close: UInt8, _ element: (inout JSONParser) throws(JSONError) -> Void
+    ) throws(JSONError) {
         depth += 1
         guard depth <= Self.maximumDepth else { throw error("nested deeper than \(Self.maximumDepth) levels") }
         index += 1
         skipWhitespace()
-    }
-
-    /// An object with every member (`shape` nil), or with the members `shape` names and the rest
-    /// checked and skipped.
-    private mutating func parseObject(keeping shape: JSONShape?) throws(JSONError) -> JSONValue {
-        try enter()
-        var members: [String: JSONValue] = [:]
-        if let shape { members.reserveCapacity(shape.memberShapes.count) }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+        if index < bytes.count, bytes[index] == close {
             index += 1
             depth -= 1
-            return .object(members)
+            return
         }
         while true {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let member: (name: String, shape: JSONShape)?
-            if let shape {
-                member = try memberName(in: shape)
-            } else {
-                member = (try parseString(), .all)
-            }
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
-            if let member {
-                members[member.name] = try parseValue(member.shape)  // Like JSON.parse: the last duplicate wins.
-            } else {
-                try skipValue()
-            }
+            try element(&self)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
                 skipWhitespace()
-            } else if bytes[index] == UInt8(ascii: "}") {
+            } else if bytes[index] == close {
                 index += 1
                 depth -= 1
-                return .object(members)
+                return
             } else {
-                throw error("expected ',' or '}'")
+                throw error(close == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
             }
         }
+    }
+
+    /// Checks that a member name starts at `index`.
+    private func expectMemberName() throws(JSONError) {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+    }
+
+    /// Steps over the colon after a member name and the whitespace around it.
+    private mutating func expectColon() throws(JSONError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        index += 1
+        skipWhitespace()
+    }
+
+    /// An object: every member, or with a `.members` shape only the members it names (the rest
+    /// checked and skipped).
+    private mutating func parseObject(_ shape: JSONShape) throws(JSONError) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        members.reserveCapacity(shape.memberShapes.count)
+        try walkContainer(closing: UInt8(ascii: "}")) { parser throws(JSONError) in
+            try parser.expectMemberName()
+            let member = shape.kind == .members ? try parser.memberName(in: shape) : (try parser.parseString(), .all)
+            try parser.expectColon()
+            if let member {
+                members[member.name] = try parser.parseValue(member.shape)  // Like JSON.parse: the last duplicate wins.
+            } else {
+                try parser.skipValue()
+            }
+        }
+        return .object(members)
     }
 
     /// Reads a member name and returns the member of `shape` it names, or nil when it names none.
@@ -221,39 +232,15 @@ public struct JSONParser {
     private mutating func skipValue() throws(JSONError) {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            try enter()
-            if index < bytes.count, bytes[index] == close {
-                index += 1
-                depth -= 1
-                return
+        case UInt8(ascii: "{"):
+            try walkContainer(closing: UInt8(ascii: "}")) { parser throws(JSONError) in
+                try parser.expectMemberName()
+                try parser.skipString()
+                try parser.expectColon()
+                try parser.skipValue()
             }
-            while true {
-                if close == UInt8(ascii: "}") {
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                        throw error("expected a member name")
-                    }
-                    try skipString()
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                    index += 1
-                    skipWhitespace()
-                }
-                try skipValue()
-                skipWhitespace()
-                guard index < bytes.count else { throw error("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    skipWhitespace()
-                } else if bytes[index] == close {
-                    index += 1
-                    depth -= 1
-                    return
-                } else {
-                    throw error(close == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
-                }
-            }
+        case UInt8(ascii: "["):
+            try walkContainer(closing: UInt8(ascii: "]")) { parser throws(JSONError) in try parser.skipValue() }
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
         default: _ = try parseValue()  // A literal, or the same error.
@@ -276,29 +263,14 @@ public struct JSONParser {
         _ = try parseString()
     }
 
-    private mutating func parseArray(_ elementShape: JSONShape = .all) throws(JSONError) -> JSONValue {
-        try enter()
+    /// An array: every element whole, or with an `.elements` shape each to that shape.
+    private mutating func parseArray(_ shape: JSONShape) throws(JSONError) -> JSONValue {
+        let elementShape = shape.kind == .elements ? shape.elementShape[0] : .all
         var elements: [JSONValue] = []
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            depth -= 1
-            return .array(elements)
+        try walkContainer(closing: UInt8(ascii: "]")) { parser throws(JSONError) in
+            elements.append(try parser.parseValue(elementShape))
         }
-        while true {
-            elements.append(try parseValue(elementShape))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                depth -= 1
-                return .array(elements)
-            } else {
-                throw error("expected ',' or ']'")
-            }
-        }
+        return .array(elements)
     }
 
     private mutating func parseNumber() throws(JSONError) -> JSONValue {

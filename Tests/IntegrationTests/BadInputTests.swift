@@ -68,8 +68,6 @@ struct CorpusRequest {
     var svixID: String
     var row: [String: String]?
 
-    static let signer = try! SignatureVerifier(
-        secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
     static let otherSigner = try! SignatureVerifier(
         secrets: "whsec_" + String(repeating: "A", count: 43) + "=", variable: "other", crypto: OpenSSLCrypto())
 
@@ -107,7 +105,7 @@ struct CorpusRequest {
         let order = entry.signOver == "webhook" ? ["webhook-", "svix-"] : ["svix-", "webhook-"]
         let id = Self.sent("id", in: filled, order: order) ?? ""
         let timestamp = Self.sent("timestamp", in: filled, order: order).flatMap { Int64($0) } ?? now
-        let signature = String(Self.signer.signature(id: id, timestamp: timestamp, body: body).dropFirst(3))
+        let signature = String(TestEnvironment.signer.signature(id: id, timestamp: timestamp, body: body).dropFirst(3))
         let other = String(Self.otherSigner.signature(id: id, timestamp: timestamp, body: body).dropFirst(3))
         filled = filled.map { name, value in
             (

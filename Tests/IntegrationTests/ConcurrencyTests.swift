@@ -24,21 +24,13 @@ import Testing
         while done.value < count { usleep(1000) }
     }
 
-    /// Where the deliveries' connections go: straight to PostgreSQL, or through PgBouncer in
-    /// transaction mode (8 server connections shared by all of them, as Supabase's pooler shares).
-    static let routes = ["direct", "pgbouncer"]
-
-    func url(of database: TestDatabase, via route: String) throws -> String {
-        route == "direct" ? database.url : try TestEnvironment.pooledDatabaseURL(database.name)
-    }
-
-    @Test("the same delivery 50 times at once: applied once, 49 duplicates, one row", arguments: routes)
+    @Test("the same delivery 50 times at once: applied once, 49 duplicates, one row", arguments: TestDatabase.routes)
     func fiftyDuplicates(route: String) throws {
         let database = try TestDatabase()
         let user = "user_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: "fifty-\(user)@example.com", first: "Fifty", updatedAt: 10)
         let id = "msg_" + uniqueToken()
-        let url = try url(of: database, via: route)
+        let url = try database.url(via: route)
         let outcomes = LockedData()
         let deliverers = PerThread(try (0..<50).map { _ in try Deliverer(databaseURL: url) })
         onThreads(50) { index in
@@ -143,7 +135,7 @@ import Testing
 
     @Test(
         "1,000 users' histories, shuffled, with duplicates, on 8 connections: the table equals Clerk",
-        arguments: routes)
+        arguments: TestDatabase.routes)
     func randomOrder(route: String) throws {
         let database = try TestDatabase()
         let token = uniqueToken()
@@ -155,7 +147,7 @@ import Testing
         let queue = deliveries
         let next = LockedCounter()
         let failures = LockedCounter()
-        let url = try url(of: database, via: route)
+        let url = try database.url(via: route)
         let deliverers = PerThread(try (0..<8).map { _ in try Deliverer(databaseURL: url) })
         onThreads(8) { worker in
             while true {

@@ -39,20 +39,17 @@ import Testing
             ])
         defer { entryPoint.killGroup() }
         let log = { (try? String(contentsOfFile: state + "/out.log", encoding: .utf8)) ?? "" }
-        #expect(waitUntil(seconds: 15) { (try? status(of: ["-sS"], url: base + "/health")) == 200 }, "\(log())")
+        #expect(waitUntil(seconds: 15) { (try? curl([], url: base + "/health"))?.status == 200 }, "\(log())")
 
         let user = "user_" + uniqueToken()
         let created = ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1)
-        #expect(try status(of: signed(created), url: base) == 200, "\(log())")
+        #expect(try signedPost(created, url: base).status == 200, "\(log())")
 
         // Another session holds the user's row: the update waits on it inside PostgreSQL.
-        let holder = try PostgresConnection(url: database.url)
-        try holder.execute(PlannedStatement(sql: "BEGIN", parameters: []))
-        try holder.execute(
-            PlannedStatement(sql: "SELECT 1 FROM public.users WHERE clerk_id = $1 FOR UPDATE", parameters: [user]))
+        let holder = try database.holdRowLock(user)
         let updated = ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
         let answer = LockedData()
-        let sender = Thread { answer.set(Data(((try? status(of: signed(updated), url: base)) ?? -1).description.utf8)) }
+        let sender = Thread { answer.set(Data(String((try? signedPost(updated, url: base))?.status ?? -1).utf8)) }
         sender.start()
         #expect(
             waitUntil(seconds: 10) {
@@ -69,29 +66,10 @@ import Testing
         #expect(String(decoding: answer.get(), as: UTF8.self) == "200", "\(log())")
         #expect(try database.user(user)?.name == "After")
         #expect(waitUntil(seconds: 10) { entryPoint.hasExited() }, "the entry point did not stop: \(log())")
-        #expect((try? status(of: ["-sS", "--max-time", "2"], url: base + "/health")) != 200, "nginx outlived it")
+        #expect((try? curl(["--max-time", "2"], url: base + "/health"))?.status != 200, "nginx outlived it")
     }
 
-    /// A signed POST of `body`, as curl arguments.
-    func signed(_ body: [UInt8]) throws -> [String] {
-        let verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
-        let id = "msg_" + uniqueToken()
-        let now = Int64(Date().timeIntervalSince1970)
-        return [
-            "-sS", "-X", "POST", "-H", "svix-id: \(id)", "-H", "svix-timestamp: \(now)", "-H",
-            "svix-signature: \(verifier.signature(id: id, timestamp: now, body: body))", "-H",
-            "Content-Type: application/json", "--data-binary", String(decoding: body, as: UTF8.self),
-        ]
-    }
-
-    /// The HTTP status curl got (000, so 0, when it got no answer).
-    func status(of arguments: [String], url: String) throws -> Int {
-        let run = try ProcessRun(
-            "/usr/bin/curl", ["-o", "/dev/null", "-w", "%{http_code}"] + arguments + [url],
-            environment: ["PATH": "/usr/bin:/bin"])
-        return Int(run.stdout) ?? -1
-    }
-
+    /// A port nothing listens on now, on 127.0.0.1.
     func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }

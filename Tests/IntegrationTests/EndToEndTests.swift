@@ -26,61 +26,19 @@ struct Deployment: Sendable, CustomTestStringConvertible {
 /// Through real nginx in each deployment mode, with curl: the status a sender sees and the rows
 /// that result.
 @Suite struct EndToEndTests {
-    struct Reply {
-        var status: Int
-        var headers: String
-        var body: String
-    }
-
     let database: TestDatabase
-    let verifier: SignatureVerifier
 
     init() throws {
         _ = try TestEnvironment.value("CLERK_WEBHOOK_TEST_DEPLOYMENTS")
         database = try TestDatabase(existing: TestEnvironment.value("CLERK_WEBHOOK_TEST_E2E_DATABASE"))
-        verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
     }
 
-    /// Runs curl and returns the status, the response headers and the body.
-    func curl(_ arguments: [String], body: [UInt8]? = nil, url: String) throws -> Reply {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-" + uniqueToken())
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var all =
-            [
-                "-sS", "-o", directory.appendingPathComponent("body").path, "-D",
-                directory.appendingPathComponent("headers").path,
-                "-w", "%{http_code}",
-            ] + arguments
-        if let body {
-            let file = directory.appendingPathComponent("request")
-            try Data(body).write(to: file)
-            all += ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path]
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = all + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Reply(
-            status: Int(status) ?? -1,
-            headers: (try? String(contentsOf: directory.appendingPathComponent("headers"), encoding: .utf8)) ?? "",
-            body: (try? String(contentsOf: directory.appendingPathComponent("body"), encoding: .utf8)) ?? "")
-    }
-
-    /// POSTs `body` signed now, with svix (or Standard Webhooks) header names.
+    /// POSTs `body` signed now to the deployment, with svix (or Standard Webhooks) header names.
     func post(
         _ body: [UInt8], to deployment: Deployment, id: String = "msg_" + uniqueToken(), prefix: String = "svix",
         tamper: Bool = false
-    ) throws -> Reply {
-        let now = Int64(Date().timeIntervalSince1970)
-        let signature = verifier.signature(id: id, timestamp: now, body: body)
-        let sent = tamper ? body + Array(" ".utf8) : body
-        let headers = ["\(prefix)-id: \(id)", "\(prefix)-timestamp: \(now)", "\(prefix)-signature: \(signature)"]
-        return try curl(["-X", "POST"] + headers.flatMap { ["-H", $0] }, body: sent, url: deployment.url)
+    ) throws -> HTTPReply {
+        try signedPost(body, url: deployment.url, id: id, prefix: prefix, tamper: tamper)
     }
 
     @Test(

@@ -148,21 +148,18 @@ final class LockedCounter: @unchecked Sendable {  // Every access holds `lock`.
 
     @Test(
         "a row locked by another session: the wait is bounded (lock_timeout 5 s, or the statement timeout), 503",
-        arguments: ["direct", "pgbouncer"])
+        arguments: TestDatabase.routes)
     func lockedRow(route: String) throws {
         let database = try TestDatabase()
         // Through a transaction-mode pooler the statement timeout's cancel request goes to PgBouncer,
         // which must pass it to the server connection running the delivery.
-        let url = route == "direct" ? database.url : try TestEnvironment.pooledDatabaseURL(database.name)
+        let url = try database.url(via: route)
         let user = "user_" + uniqueToken()
         let webhook = try Deliverer(databaseURL: database.url)
         #expect(
             webhook.deliver(ClerkPayload.user(id: user, email: nil, first: "Old", updatedAt: 1)) == .accepted(.applied))
 
-        let holder = try PostgresConnection(url: database.url)
-        try holder.execute(PlannedStatement(sql: "BEGIN", parameters: []))
-        try holder.execute(
-            PlannedStatement(sql: "SELECT 1 FROM public.users WHERE clerk_id = $1 FOR UPDATE", parameters: [user]))
+        let holder = try database.holdRowLock(user)
 
         let update = ClerkPayload.user("user.updated", id: user, email: nil, first: "New", updatedAt: 2)
         let started = Date()

@@ -19,6 +19,7 @@ enum TestEnvironment {
     }
 
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let signer = try! SignatureVerifier(secrets: secret, variable: "test", crypto: OpenSSLCrypto())
 
     /// Database `name` over the Unix socket, as `role` (the owner of everything by default).
     static func databaseURL(_ name: String, role: String = "postgres") throws -> String {
@@ -41,6 +42,55 @@ enum TestEnvironment {
         return "postgresql://\(login)@127.0.0.1:\(try value("CLERK_WEBHOOK_TEST_PGPORT"))/\(name)"
             + "?sslmode=verify-full&sslrootcert=\(certificate)"
     }
+}
+
+/// What curl got: the status (0 when no answer came), the response headers and the body.
+struct HTTPReply {
+    var status: Int
+    var headers: String
+    var body: String
+}
+
+/// Runs curl with `arguments` against `url`, sending `body` as JSON when given.
+func curl(_ arguments: [String], body: [UInt8]? = nil, url: String) throws -> HTTPReply {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("curl-" + uniqueToken())
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var all =
+        [
+            "-sS", "-o", directory.appendingPathComponent("body").path, "-D",
+            directory.appendingPathComponent("headers").path,
+            "-w", "%{http_code}",
+        ] + arguments
+    if let body {
+        let file = directory.appendingPathComponent("request")
+        try Data(body).write(to: file)
+        all += ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path]
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = all + [url]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return HTTPReply(
+        status: Int(status) ?? -1,
+        headers: (try? String(contentsOf: directory.appendingPathComponent("headers"), encoding: .utf8)) ?? "",
+        body: (try? String(contentsOf: directory.appendingPathComponent("body"), encoding: .utf8)) ?? "")
+}
+
+/// POSTs `body` to `url` signed now with the test secret, with svix (or Standard Webhooks) header
+/// names; `tamper` changes the body after signing.
+func signedPost(
+    _ body: [UInt8], url: String, id: String = "msg_" + uniqueToken(), prefix: String = "svix", tamper: Bool = false
+) throws -> HTTPReply {
+    let now = Int64(Date().timeIntervalSince1970)
+    let signature = TestEnvironment.signer.signature(id: id, timestamp: now, body: body)
+    let sent = tamper ? body + Array(" ".utf8) : body
+    let headers = ["\(prefix)-id: \(id)", "\(prefix)-timestamp: \(now)", "\(prefix)-signature: \(signature)"]
+    return try curl(["-X", "POST"] + headers.flatMap { ["-H", $0] }, body: sent, url: url)
 }
 
 /// Polls `condition` every 50 ms until it holds or `seconds` pass.
@@ -77,6 +127,24 @@ struct TestDatabase {
 
     /// The database's name, from its `postgresql:///NAME?...` URL.
     var name: String { String(url.dropFirst("postgresql:///".count).prefix { $0 != "?" }) }
+
+    /// Where deliveries' connections go: straight to PostgreSQL, or through PgBouncer in
+    /// transaction mode (8 server connections shared by all clients, as Supabase's pooler shares).
+    static let routes = ["direct", "pgbouncer"]
+
+    /// This database's URL for one of `routes`.
+    func url(via route: String) throws -> String {
+        route == "direct" ? url : try TestEnvironment.pooledDatabaseURL(name)
+    }
+
+    /// Another session that locks `clerkID`'s row until the caller sends it ROLLBACK.
+    func holdRowLock(_ clerkID: String) throws -> PostgresConnection {
+        let holder = try PostgresConnection(url: url)
+        try holder.execute(PlannedStatement(sql: "BEGIN", parameters: []))
+        try holder.execute(
+            PlannedStatement(sql: "SELECT 1 FROM public.users WHERE clerk_id = $1 FOR UPDATE", parameters: [clerkID]))
+        return holder
+    }
 
     @discardableResult
     func query(_ sql: String, _ parameters: String?...) throws -> [[String?]] {

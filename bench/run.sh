@@ -317,8 +317,8 @@ floor_shared_us=$(shared "$(field "floor: C FastCGI + the same statement, persis
 ceiling_rps=$(ceiling "$shared_us")
 floor_ceiling_rps=$(ceiling "$floor_shared_us")
 r7=$(ratio "$ceiling_rps" "$gunicorn_rps")
-r9=$(ratio "$floor_ceiling_rps" "$gunicorn_rps")
-r8=$(ratio "$webhook_instructions" "$floor_instructions")
+r8=$(ratio "$floor_ceiling_rps" "$gunicorn_rps")
+r9=$(ratio "$webhook_instructions" "$floor_instructions")
 {
     echo "# Benchmark results"
     echo
@@ -342,7 +342,7 @@ r8=$(ratio "$webhook_instructions" "$floor_instructions")
     echo "  **$(part "$gunicorn_cpu" 1) µs**; nginx, PostgreSQL and wrk take **${shared_us} µs** more in the persistent row"
     echo "  (**${floor_shared_us} µs** beside the C responder). A handler that cost nothing, with every core busy doing"
     echo "  only those, would answer at most **${ceiling_rps} req/s** (**${r7}×** gunicorn) at the persistent row's"
-    echo "  costs, **${floor_ceiling_rps} req/s** (**${r9}×**) at the C responder's"
+    echo "  costs, **${floor_ceiling_rps} req/s** (**${r8}×**) at the C responder's"
     # The serial targets name no mode, so each per-invocation mode gets its own verdict.
     echo "- serial p50 per delivery, direct (≤ 6 ms): warm single-use mode **${serial_warm_direct} ms**" \
         "($(verdict "$serial_warm_direct" "<=" 6)), CGI mode **${serial_direct} ms** ($(verdict "$serial_direct" "<=" 6));" \
@@ -353,7 +353,7 @@ r8=$(ratio "$webhook_instructions" "$floor_instructions")
     echo "- peak RSS of one CGI invocation: **${rss_mb} MB** (≤ 12: $(verdict "$rss_mb" "<=" 12))"
     echo "- instructions per delivery in one persistent worker (callgrind, start-up included; steadier than"
     echo "  req/s): clerk-webhook **${webhook_instructions}k**, the C FastCGI responder that runs the same statement"
-    echo "  and nothing else **${floor_instructions}k** (**${r8}×**)"
+    echo "  and nothing else **${floor_instructions}k** (**${r9}×**)"
     echo
     echo "CGI mode's req/s is the better of direct and PgBouncer. Serial p50: one connection, one"
     echo "delivery at a time. CPU per 2xx: user + system time during the concurrent run (clock ticks"

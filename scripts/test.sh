@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds, starts a throwaway
 # PostgreSQL 15, PgBouncer and the nginx deployments (cgi, warm, persistent, warm through PgBouncer,
-# the container's entry point) on 127.0.0.1, checks the migrations, and runs every test against them. Everything it starts is stopped on exit.
+# the container's entry point) on 127.0.0.1, checks the migrations, and runs every test against
+# them. Everything it starts is stopped on exit.
 # Then: one CGI invocation under valgrind, a bounded fuzzing run, the unit tests under ASan and TSan,
 # scripts/run-local.sh as a user runs it, the log scan and the linters.
 # Arguments go to `swift test`, e.g. `scripts/test.sh --filter FallbackTests` while working on one

@@ -107,6 +107,8 @@ import Testing
         #expect(LogLine.iso8601(unixMillis: 1_795_587_291_999) == "2026-11-25T06:14:51.999Z")
         #expect(LogLine.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
         #expect(LogLine.quoted("\u{1F}\t\r") == #""\u001f\t\r""#)
+        #expect(LogLine.quoted("") == #""""#)
+        #expect(LogLine.quoted("ab\"cd\\ef\u{0}gh") == #""ab\"cd\\ef\u0000gh""#)
         // Anything else, other Unicode included, goes in as it is.
         #expect(LogLine.quoted("é\u{2028}\u{7F}山") == "\"é\u{2028}\u{7F}山\"")
         #expect(

@@ -104,7 +104,8 @@ extension ClerkEvent {
 
     // PostgreSQL text cannot hold NUL; such a value can never be stored, so it is a 400, not a 5xx.
     fileprivate static func rejectNUL(_ value: String, field: String) throws(EventDecodingError) {
-        if value.utf8.contains(0) { throw EventDecodingError("`\(field)` contains a NUL character") }
+        var value = value
+        if value.withUTF8({ $0.contains(0) }) { throw EventDecodingError("`\(field)` contains a NUL character") }
     }
 }
 

@@ -5,7 +5,8 @@
 # and C CGI and FastCGI programs that run the same statement and nothing else) and the usual
 # alternative (Python + svix + psycopg, as CGI and under gunicorn), all behind the same nginx on
 # 127.0.0.1, driven by wrk at a fixed concurrency with freshly signed user.created deliveries for
-# new users. Prints one table and writes bench/RESULTS.md.
+# new users; then the persistent servers once more against a statement that writes nothing (the
+# bound rows). Prints one table and writes bench/RESULTS.md.
 #   bench/run.sh [SECONDS per run, default 5] [ROWS: a regex; only matching rows run, and
 #                 bench/RESULTS.md is left alone]
 # Knobs for trying other shapes (the defaults make bench/RESULTS.md): BENCH_CONNECTIONS (wrk's
@@ -31,6 +32,11 @@ cw_start_postgres
 cw_create_database bench
 direct_url=$(cw_database_url bench)
 cw_apply_migrations "$direct_url"
+# The bound rows' database: the same schema, with a statement that reads and writes nothing.
+cw_create_database bench_nowrite
+nowrite_url=$(cw_database_url bench_nowrite)
+cw_apply_migrations "$nowrite_url"
+cw_psql "$nowrite_url" -f "$CW_ROOT/bench/nowrite.sql" >/dev/null
 
 cw_start_pgbouncer bench postgres
 pooled_url=$(cw_pooled_url bench)
@@ -170,7 +176,9 @@ scenario() {
     esac
     cw_stop_groups "${CW_WEB_PIDS[@]}"
     local check=-
-    if [[ $url != - ]]; then
+    if [[ $url == "$nowrite_url" ]]; then
+        check="- (writes nothing; $OK 2xx)"
+    elif [[ $url != - ]]; then
         # Every 2xx must be a new row; a few more rows are allowed for requests still in flight
         # when wrk stopped counting.
         if ((after - before >= OK && after - before <= OK + connections + 1)); then  # +1: the serial run
@@ -259,6 +267,11 @@ scenario "clerk-webhook persistent, direct" persistent "$direct_url" "$webhook" 
 scenario "clerk-webhook persistent, pgbouncer" persistent "$pooled_url" "$webhook" 60000 serial resident
 scenario "python svix+psycopg CGI, direct" cgi "$direct_url" "$CW_STATE/floor/webhook.py" 2000 - cgi
 scenario "python svix+psycopg gunicorn x$gunicorn_workers, direct" gunicorn "$direct_url" - 30000 serial resident
+# The bound: the same three servers when the statement writes nothing (bench/nowrite.sql), so the
+# database's share of a delivery is a round trip and an empty transaction.
+scenario "bound: C FastCGI + a statement that writes nothing, persistent" persistent "$nowrite_url" "$CW_STATE/floor/fastcgi-libpq" 100000 - -
+scenario "bound: clerk-webhook persistent, a statement that writes nothing" persistent "$nowrite_url" "$webhook" 80000 - -
+scenario "bound: python gunicorn x$gunicorn_workers, a statement that writes nothing" gunicorn "$nowrite_url" - 40000 - -
 if [[ -z $only || instructions =~ $only ]]; then
     instructions "clerk-webhook persistent, instructions" "$webhook"
     webhook_instructions=$INSTRUCTIONS
@@ -319,6 +332,9 @@ floor_ceiling_rps=$(ceiling "$floor_shared_us")
 r7=$(ratio "$ceiling_rps" "$gunicorn_rps")
 r8=$(ratio "$floor_ceiling_rps" "$gunicorn_rps")
 r9=$(ratio "$webhook_instructions" "$floor_instructions")
+bound_gunicorn_rps=$(field "bound: python gunicorn x$gunicorn_workers, a statement that writes nothing" 2)
+r10=$(ratio "$(field "bound: clerk-webhook persistent, a statement that writes nothing" 2)" "$bound_gunicorn_rps")
+r11=$(ratio "$(field "bound: C FastCGI + a statement that writes nothing, persistent" 2)" "$bound_gunicorn_rps")
 {
     echo "# Benchmark results"
     echo
@@ -342,7 +358,9 @@ r9=$(ratio "$webhook_instructions" "$floor_instructions")
     echo "  **$(part "$gunicorn_cpu" 1) µs**; nginx, PostgreSQL and wrk take **${shared_us} µs** more in the persistent row"
     echo "  (**${floor_shared_us} µs** beside the C responder). A handler that cost nothing, with every core busy doing"
     echo "  only those, would answer at most **${ceiling_rps} req/s** (**${r7}×** gunicorn) at the persistent row's"
-    echo "  costs, **${floor_ceiling_rps} req/s** (**${r8}×**) at the C responder's"
+    echo "  costs, **${floor_ceiling_rps} req/s** (**${r8}×**) at the C responder's. With a statement that writes"
+    echo "  nothing (\`bench/nowrite.sql\`: PostgreSQL's share is a round trip), gunicorn answers"
+    echo "  **${bound_gunicorn_rps} req/s**; persistent mode **${r10}×** that, the C responder **${r11}×**"
     # The serial targets name no mode, so each per-invocation mode gets its own verdict.
     echo "- serial p50 per delivery, direct (≤ 6 ms): warm single-use mode **${serial_warm_direct} ms**" \
         "($(verdict "$serial_warm_direct" "<=" 6)), CGI mode **${serial_direct} ms** ($(verdict "$serial_direct" "<=" 6));" \

@@ -66,6 +66,8 @@ export CLERK_WEBHOOK_TEST_SYNC_BINARY=$CW_STATE/bin/clerk-sync
 # The image's layout under $CW_STATE (cw_stage_files), for tests that run the container's entry
 # point themselves, as this account when the tests run as root (nginx then runs unprivileged).
 export CLERK_WEBHOOK_TEST_IMAGE_ROOT=$CW_STATE
+# Where tests that start a stack themselves leave its log (*.out) for the scan at the end.
+export CLERK_WEBHOOK_TEST_LOG_DIR=$CW_STATE
 [[ $EUID -eq 0 ]] && export CLERK_WEBHOOK_TEST_RUN_USER=$CW_RUN_USER
 export CLERK_WEBHOOK_TEST_FAULT_DATA=$CW_FAULT_DATA CLERK_WEBHOOK_TEST_FAULT_SOCKETS=$CW_FAULT_SOCKETS
 export CLERK_WEBHOOK_TEST_FAULT_DATABASE=clerk_webhook_faults

@@ -19,7 +19,14 @@ import Testing
         let root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("container-" + uniqueToken()).path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: state) }
+        defer {
+            // What the stack printed stays for scripts/test.sh's scan for secrets and personal data.
+            if let logs = ProcessInfo.processInfo.environment["CLERK_WEBHOOK_TEST_LOG_DIR"] {
+                try? FileManager.default.copyItem(
+                    atPath: state + "/out.log", toPath: logs + "/container-stop-\(mode)-\(uniqueToken()).out")
+            }
+            try? FileManager.default.removeItem(atPath: state)
+        }
         var command = ["/bin/sh", "-c", #"exec "$0" >"$1" 2>&1"#, root + "/bin/container-start.sh", state + "/out.log"]
         if geteuid() == 0 {
             let user = try TestEnvironment.value("CLERK_WEBHOOK_TEST_RUN_USER")

@@ -35,7 +35,7 @@ ENV CLERK_WEBHOOK_MODE=warm \
     CLERK_SYNC_MIGRATIONS_DIR=/usr/share/clerk-webhook/migrations
 USER clerkwh
 EXPOSE 8080
-# The port nginx listens on, wherever CLERK_WEBHOOK_LISTEN moves it ("9000" or "127.0.0.1:9000").
+# The health URL wherever CLERK_WEBHOOK_LISTEN puts nginx ("9000", "127.0.0.1:9000", "[::]:9000").
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD curl -fsS "http://127.0.0.1:${CLERK_WEBHOOK_LISTEN##*:}/functions/v1/clerk-webhook/health" || exit 1
+    CMD /usr/local/bin/container-start.sh health || exit 1
 CMD ["/usr/local/bin/container-start.sh"]

@@ -2,12 +2,13 @@
 # The container's entry point (Dockerfile CMD), also run by scripts/test.sh outside a container:
 # renders nginx's configuration, optionally applies the migrations, starts the workers of one
 # deployment mode and nginx, and stays in the foreground until SIGTERM, when it stops nginx
-# gracefully and then the workers.
+# gracefully and then the workers. `container-start.sh health` is the image's HEALTHCHECK: it asks
+# the health URL where CLERK_WEBHOOK_LISTEN says nginx listens.
 # Configuration only through the environment:
 #   CLERK_WEBHOOK_SIGNING_SECRET[_FILE], DATABASE_URL[_FILE]   as for the binary (README)
 #   CLERK_WEBHOOK_MODE            cgi | warm | persistent (default warm)
 #   CLERK_WEBHOOK_WORKERS         worker processes (default 4)
-#   CLERK_WEBHOOK_LISTEN          nginx listen address (default 8080)
+#   CLERK_WEBHOOK_LISTEN          nginx listen address: PORT, ADDRESS:PORT or [IPv6]:PORT (default 8080)
 #   CLERK_WEBHOOK_MIGRATE_ON_START=1   run `clerk-sync migrate` first (needs a direct connection)
 #   CLERK_WEBHOOK_STATE_DIR, CLERK_WEBHOOK_BIN_DIR, CLERK_WEBHOOK_SHARE_DIR   paths (defaults suit the image)
 # Logs: one JSON line per delivery on stderr, nginx's errors on stderr, its access log on stdout.
@@ -19,6 +20,26 @@ listen=${CLERK_WEBHOOK_LISTEN:-8080}
 state=${CLERK_WEBHOOK_STATE_DIR:-/tmp/clerk-webhook}
 bin=${CLERK_WEBHOOK_BIN_DIR:-/usr/local/bin}
 share=${CLERK_WEBHOOK_SHARE_DIR:-/usr/share/clerk-webhook}
+
+# Where the health check reaches nginx: the address it listens on, the loopback for a wildcard.
+if [[ $listen =~ ^[0-9]{1,5}$ ]]; then
+    host=127.0.0.1 port=$listen
+elif [[ $listen =~ ^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.*-]+):([0-9]{1,5})$ ]]; then
+    host=${BASH_REMATCH[1]} port=${BASH_REMATCH[2]}
+    case $host in
+        '*' | 0.0.0.0) host=127.0.0.1 ;;
+        '[::]') host='[::1]' ;;
+    esac
+else
+    port=0
+fi
+if ((10#$port < 1 || 10#$port > 65535)); then
+    echo "container-start.sh: CLERK_WEBHOOK_LISTEN must be PORT, ADDRESS:PORT or [IPv6]:PORT (port 1-65535), not '$listen'" >&2
+    exit 2
+fi
+if [[ ${1:-} == health ]]; then
+    exec curl -fsS --max-time 4 "http://$host:$((10#$port))/functions/v1/clerk-webhook/health"
+fi
 
 case $mode in
     cgi | warm | persistent) ;;

@@ -36,17 +36,20 @@ import Testing
         }
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
-        let entryPoint = try SpawnedProcess(
-            command[0], Array(command.dropFirst()),
-            environment: [
-                "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
-                "DATABASE_URL": database.url, "CLERK_WEBHOOK_MODE": mode, "CLERK_WEBHOOK_WORKERS": "2",
-                "CLERK_WEBHOOK_LISTEN": "127.0.0.1:\(port)", "CLERK_WEBHOOK_STATE_DIR": state,
-                "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
-            ])
+        let environment = [
+            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+            "DATABASE_URL": database.url, "CLERK_WEBHOOK_MODE": mode, "CLERK_WEBHOOK_WORKERS": "2",
+            "CLERK_WEBHOOK_LISTEN": "127.0.0.1:\(port)", "CLERK_WEBHOOK_STATE_DIR": state,
+            "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
+        ]
+        let entryPoint = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: environment)
         defer { entryPoint.killGroup() }
         let log = { (try? String(contentsOfFile: state + "/out.log", encoding: .utf8)) ?? "" }
         #expect(waitUntil(seconds: 15) { (try? curl([], url: base + "/health"))?.status == 200 }, "\(log())")
+        // The image's HEALTHCHECK, with the same environment: it finds nginx where LISTEN put it.
+        let healthCheck = { try ProcessRun(root + "/bin/container-start.sh", ["health"], environment: environment) }
+        let healthy = try healthCheck()
+        #expect(healthy.status == 0 && healthy.stdout.contains(#""database":"reachable""#), "\(healthy.stderr)")
 
         let user = "user_" + uniqueToken()
         let created = ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1)
@@ -74,6 +77,27 @@ import Testing
         #expect(try database.user(user)?.name == "After")
         #expect(waitUntil(seconds: 10) { entryPoint.hasExited() }, "the entry point did not stop: \(log())")
         #expect((try? curl(["--max-time", "2"], url: base + "/health"))?.status != 200, "nginx outlived it")
+        #expect(try healthCheck().status != 0, "the health check passed with nothing running")
+    }
+
+    @Test(
+        "CLERK_WEBHOOK_LISTEN that is not a TCP port or address: exit 2 with a clear message, nothing started",
+        arguments: ["unix:/tmp/clerk-webhook.sock", "0", "65536", "localhost", "127.0.0.1:", "8080 reuseport"])
+    func unusableListenAddress(listen: String) throws {
+        let root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("container-" + uniqueToken()).path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let environment = [
+            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+            "CLERK_WEBHOOK_LISTEN": listen, "CLERK_WEBHOOK_STATE_DIR": state,
+            "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
+        ]
+        for arguments in [[], ["health"]] {
+            let run = try ProcessRun(root + "/bin/container-start.sh", arguments, environment: environment)
+            #expect(run.status == 2, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("CLERK_WEBHOOK_LISTEN must be PORT, ADDRESS:PORT or [IPv6]:PORT"))
+            #expect(!FileManager.default.fileExists(atPath: state), "it started setting up")
+        }
     }
 
     /// A port nothing listens on now, on 127.0.0.1.

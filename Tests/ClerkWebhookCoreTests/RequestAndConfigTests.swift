@@ -25,6 +25,15 @@ import Testing
         #expect(request.headers == WebhookHeaders(id: "msg_1", timestamp: "5", signature: "v1,x"))
     }
 
+    @Test("header values lose spaces and tabs at either end; a blank one counts as missing")
+    func trimsHeaders() throws {
+        let request = try Self.read([
+            "REQUEST_METHOD": "POST", "HTTP_SVIX_ID": "\tmsg_3", "HTTP_SVIX_TIMESTAMP": "7 \t",
+            "HTTP_SVIX_SIGNATURE": " \t ", "HTTP_WEBHOOK_SIGNATURE": "v1,a b",
+        ]).get()
+        #expect(request.headers == WebhookHeaders(id: "msg_3", timestamp: "7", signature: "v1,a b"))
+    }
+
     @Test("falls back to the Standard Webhooks header names one header at a time")
     func standardWebhooksNames() throws {
         let request = try Self.read([

@@ -13,13 +13,16 @@ public struct WebhookHeaders: Equatable, Sendable {
     /// Reads the headers from CGI variables. Each `svix-*` header wins over its unbranded
     /// `webhook-*` twin, one header at a time, as the Svix libraries do.
     public init(parameter: (String) -> String?) {
-        func header(_ name: String) -> String? {
-            for prefix in ["HTTP_SVIX_", "HTTP_WEBHOOK_"] {
-                if let value = parameter(prefix + name).map(trimmingSpaces), !value.isEmpty { return value }
+        func header(_ svix: String, _ unbranded: String) -> String? {
+            for name in [svix, unbranded] {
+                if let value = parameter(name).map(trimmingSpaces), !value.isEmpty { return value }
             }
             return nil
         }
-        self.init(id: header("ID"), timestamp: header("TIMESTAMP"), signature: header("SIGNATURE"))
+        self.init(
+            id: header("HTTP_SVIX_ID", "HTTP_WEBHOOK_ID"),
+            timestamp: header("HTTP_SVIX_TIMESTAMP", "HTTP_WEBHOOK_TIMESTAMP"),
+            signature: header("HTTP_SVIX_SIGNATURE", "HTTP_WEBHOOK_SIGNATURE"))
     }
 }
 
@@ -84,6 +87,9 @@ public enum RequestRejection: Error, Equatable, Sendable {
 }
 
 func trimmingSpaces(_ text: String) -> String {
+    // Most values have nothing to trim: then no copy.
+    func isSpace(_ byte: UInt8?) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    if !isSpace(text.utf8.first) && !isSpace(text.utf8.last) { return text }
     var slice = Substring(text)
     while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
     while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }

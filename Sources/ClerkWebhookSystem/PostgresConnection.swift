@@ -204,7 +204,7 @@ private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CC
 }
 
 private func withOptionalCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    let duplicated = strings.map { $0.map { UnsafePointer(strdup($0)!) } }
+    let duplicated = strings.map { $0.map { string in string.withCString { UnsafePointer(strdup($0)!) } } }
     defer {
         for pointer in duplicated { free(UnsafeMutablePointer(mutating: pointer)) }
     }

@@ -25,7 +25,7 @@ public struct RequestLoop {
     /// Handles exactly one CGI request.
     public func serveCGI() {
         let response = serve(
-            parameter: { name in getenv(name).map { String(cString: $0) } },
+            parameter: { name in name.withCString { getenv($0) }.map { String(cString: $0) } },
             readBody: { count in Self.readStandardInput(count) })
         ProcessEnvironment.write(response.cgiText, to: 1)
         // The answer and the log line are out: closing stdout and stderr lets fcgiwrap complete the
@@ -47,7 +47,8 @@ public struct RequestLoop {
             guard FCGX_Accept_r(&request) >= 0 else { break }
             let envp = request.envp
             let response = serve(
-                parameter: { name in FCGX_GetParam(name, envp).map { String(cString: $0) } },
+                // withCString: passing `name` itself would copy it into a new C array on every lookup.
+                parameter: { name in name.withCString { FCGX_GetParam($0, envp) }.map { String(cString: $0) } },
                 readBody: { [input = request.in] count in Self.read(count, from: input) })
             Self.write(response.cgiText, to: request.out)
             FCGX_Finish_r(&request)

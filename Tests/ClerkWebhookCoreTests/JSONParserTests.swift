@@ -34,6 +34,34 @@ import Testing
         #expect(throws: JSONError.self) { try JSONParser.parse([0xEF, 0xBB, 0xBF, 0x7B, 0x7D]) }
     }
 
+    /// The parser scans plain string content eight bytes at a time; this holds it, at every offset
+    /// and length up to 24 bytes, to what RFC 8259 says of one byte (or escape) of each kind.
+    @Test("one special byte anywhere in a string of up to 24 bytes")
+    func stringRuns() {
+        // What is inserted, and the text it stands for (nil: the document is invalid).
+        let cases: [([UInt8], String?)] = [
+            (Array(#"\""#.utf8), "\""), (Array(#"\\"#.utf8), "\\"), (Array(#"\n"#.utf8), "\n"), ([0x00], nil),
+            ([0x01], nil), ([0x1F], nil), ([0x20], " "), ([0x21], "!"), ([0x23], "#"), ([0x5B], "["), ([0x5D], "]"),
+            ([0x7F], "\u{7F}"), ([0x80], nil), ([0xC3], nil), ([0xFF], nil), (Array("é".utf8), "é"),
+            (Array("😀".utf8), "😀"),
+        ]
+        for length in 0...24 {
+            for position in 0...length {
+                let prefix = String(repeating: "a", count: position)
+                let suffix = String(repeating: "b", count: length - position)
+                for (inserted, meaning) in cases {
+                    let document = [0x22] + Array(prefix.utf8) + inserted + Array(suffix.utf8) + [0x22]
+                    let expected = meaning.map { JSONValue.string(prefix + $0 + suffix) }
+                    #expect((try? JSONParser.parse(document)) == expected, "\(document)")
+                    // The same string skipped, as the value of a member the shape leaves out.
+                    let wrapped = Array(#"{"x":"#.utf8) + document + Array(#","k":1}"#.utf8)
+                    let kept = try? JSONParser.parse(wrapped, keeping: .members([("k", .all)]))
+                    #expect(kept == expected.map { _ in .object(["k": .number("1")]) }, "\(wrapped)")
+                }
+            }
+        }
+    }
+
     @Test("nesting is bounded")
     func depth() throws {
         let limit = JSONParser.maximumDepth

@@ -250,17 +250,43 @@ public struct JSONParser {
     /// Checks one string exactly as `parseString` does. Plain ASCII is only scanned; a string with
     /// escapes or other bytes goes through `parseString` itself.
     private mutating func skipString() throws(JSONError) {
-        var end = index + 1  // after the opening quote
-        while end < bytes.count {
-            let byte = bytes[end]
-            if byte == UInt8(ascii: "\"") {
-                index = end + 1
-                return
-            }
-            if byte < 0x20 || byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
-            end += 1
+        let end = plainRunEnd(from: index + 1)  // after the opening quote
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            index = end + 1
+            return
         }
         _ = try parseString()
+    }
+
+    /// Where the plain run of string content from `position` ends: the first quote, backslash,
+    /// control character or non-ASCII byte, or the end of the input. Eight bytes per step.
+    private func plainRunEnd(from position: Int) -> Int {
+        var position = position
+        if let base = UnsafeRawPointer(bytes.baseAddress) {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let quotes = ones &* UInt64(UInt8(ascii: "\""))
+            let backslashes = ones &* UInt64(UInt8(ascii: "\\"))
+            while position + 8 <= bytes.count {
+                // The first byte in the lowest bits, whatever the machine's byte order.
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                let quote = word ^ quotes
+                let backslash = word ^ backslashes
+                // Each term sets a byte's high bit where that byte is special: a zero byte of
+                // `quote` or `backslash`, a byte below 0x20 (borrowing), or a byte of 0x80 and above.
+                // A borrow can also flag a byte after one that is special, never the first one.
+                let special =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (word &- ones &* 0x20) | word
+                let flags = special & (ones &* 0x80)
+                if flags != 0 { return position + flags.trailingZeroBitCount / 8 }
+                position += 8
+            }
+        }
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
+            position += 1
+        }
+        return position
     }
 
     /// An array: every element whole, or with an `.elements` shape each to that shape.
@@ -314,6 +340,7 @@ public struct JSONParser {
         var ascii = true
         // Most strings have no escape: one scan, then one String made straight from the bytes.
         while true {
+            index = plainRunEnd(from: index)
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {

@@ -214,17 +214,18 @@ public struct JSONParser {
     /// Reads a member name and returns the member of `shape` it names, or nil when it names none.
     private mutating func memberName(in shape: JSONShape) throws(JSONError) -> (name: String, shape: JSONShape)? {
         let start = index
-        try skipString()
-        let raw = bytes[start + 1..<index - 1]
-        if raw.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\\") }) {
-            let position = shape.memberNames.firstIndex { $0.count == raw.count && raw.elementsEqual($0) }
-            return position.map { shape.memberShapes[$0] }
+        let end = plainRunEnd(from: start + 1)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            // Printable ASCII only: compared byte for byte, no String made.
+            index = end + 1
+            let raw = UnsafeBufferPointer(rebasing: bytes[start + 1..<end])
+            for (position, name) in shape.memberNames.enumerated() where name.count == raw.count {
+                if name.withUnsafeBufferPointer({ $0.elementsEqual(raw) }) { return shape.memberShapes[position] }
+            }
+            return nil
         }
         // Escapes or other Unicode: compare as the dictionary of a whole parse would.
-        let end = index
-        index = start
         let name = try parseString()
-        index = end
         return shape.memberShapes.first { $0.name == name }
     }
 

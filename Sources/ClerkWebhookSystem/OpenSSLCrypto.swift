@@ -11,10 +11,26 @@ public struct OpenSSLCrypto: WebhookCrypto {
     public init() {}
 
     public func hmacSHA256(key: [UInt8], message: [[UInt8]]) -> [UInt8] {
-        var block = key.count > Self.blockSize ? sha256([key]) : key
-        block += [UInt8](repeating: 0, count: Self.blockSize - block.count)
-        let inner = sha256([block.map { $0 ^ 0x36 }] + message)
-        return sha256([block.map { $0 ^ 0x5C }, inner])
+        let key = key.count > Self.blockSize ? sha256([key]) : key
+        var inner = SHA256_CTX()
+        var outer = SHA256_CTX()
+        SHA256_Init(&inner)
+        SHA256_Init(&outer)
+        // The key padded to one block, XORed with each pad in turn, on the stack: no array per call.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.blockSize) { block in
+            for index in block.indices { block[index] = (index < key.count ? key[index] : 0) ^ 0x36 }
+            _ = SHA256_Update(&inner, block.baseAddress, Self.blockSize)
+            for index in block.indices { block[index] ^= 0x36 ^ 0x5C }
+            _ = SHA256_Update(&outer, block.baseAddress, Self.blockSize)
+        }
+        for part in message {
+            part.withUnsafeBytes { _ = SHA256_Update(&inner, $0.baseAddress, $0.count) }
+        }
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Final(&digest, &inner)
+        _ = SHA256_Update(&outer, digest, digest.count)
+        SHA256_Final(&digest, &outer)
+        return digest
     }
 
     /// SHA-256 of the concatenated parts.

@@ -20,6 +20,40 @@ import Testing
         WebhookHeaders(id: id, timestamp: timestamp, signature: signature)
     }
 
+    /// RFC 4231's HMAC-SHA-256 vectors (cases 1, 2, 6, 7: short keys and keys longer than a block),
+    /// each message given whole and split in parts, as the verifier passes id, timestamp and body.
+    @Test(
+        "HMAC-SHA256 reproduces RFC 4231",
+        arguments: [
+            (
+                [UInt8](repeating: 0x0B, count: 20), "Hi There",
+                "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+            ),
+            (
+                Array("Jefe".utf8), "what do ya want for nothing?",
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            ),
+            (
+                [UInt8](repeating: 0xAA, count: 131), "Test Using Larger Than Block-Size Key - Hash Key First",
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+            ),
+            (
+                [UInt8](repeating: 0xAA, count: 131),
+                "This is a test using a larger than block-size key and a larger than block-size data. The key needs to"
+                    + " be hashed before being used by the HMAC algorithm.",
+                "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
+            ),
+        ])
+    func hmacVectors(key: [UInt8], message: String, expected: String) {
+        let bytes = Array(message.utf8)
+        for parts in [[bytes], [Array(bytes.prefix(3)), [], Array(bytes.dropFirst(3))]] {
+            let mac = OpenSSLCrypto().hmacSHA256(key: key, message: parts)
+            #expect(
+                mac.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+                    .joined() == expected)
+        }
+    }
+
     @Test(
         "signing reproduces the published vectors",
         arguments: [

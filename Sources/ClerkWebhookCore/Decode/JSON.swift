@@ -214,11 +214,9 @@ public struct JSONParser {
     /// Reads a member name and returns the member of `shape` it names, or nil when it names none.
     private mutating func memberName(in shape: JSONShape) throws(JSONError) -> (name: String, shape: JSONShape)? {
         let start = index
-        let end = plainRunEnd(from: start + 1)
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+        if skipPlainString() {
             // Printable ASCII only: compared byte for byte, no String made.
-            index = end + 1
-            let raw = UnsafeBufferPointer(rebasing: bytes[start + 1..<end])
+            let raw = UnsafeBufferPointer(rebasing: bytes[start + 1..<index - 1])
             for (position, name) in shape.memberNames.enumerated() where name.count == raw.count {
                 if name.withUnsafeBufferPointer({ $0.elementsEqual(raw) }) { return shape.memberShapes[position] }
             }
@@ -251,12 +249,16 @@ public struct JSONParser {
     /// Checks one string exactly as `parseString` does. Plain ASCII is only scanned; a string with
     /// escapes or other bytes goes through `parseString` itself.
     private mutating func skipString() throws(JSONError) {
+        if !skipPlainString() { _ = try parseString() }
+    }
+
+    /// Steps over the string at `index` when it is plain (printable ASCII, no escape) and says
+    /// whether it was; otherwise leaves `index` at its opening quote.
+    private mutating func skipPlainString() -> Bool {
         let end = plainRunEnd(from: index + 1)  // after the opening quote
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            index = end + 1
-            return
-        }
-        _ = try parseString()
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return false }
+        index = end + 1
+        return true
     }
 
     /// Where the plain run of string content from `position` ends: the first quote, backslash,

@@ -33,12 +33,13 @@ elif [[ $listen =~ ^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.*-]+):([0-9]{1,5})$ ]]; then
 else
     port=0
 fi
-if ((10#$port < 1 || 10#$port > 65535)); then
+port=$((10#$port)) # "08080" is port 8080, as nginx reads it
+if ((port < 1 || port > 65535)); then
     echo "container-start.sh: CLERK_WEBHOOK_LISTEN must be PORT, ADDRESS:PORT or [IPv6]:PORT (port 1-65535), not '$listen'" >&2
     exit 2
 fi
 if [[ ${1:-} == health ]]; then
-    exec curl -fsS --max-time 4 "http://$host:$((10#$port))/functions/v1/clerk-webhook/health"
+    exec curl -fsS --max-time 4 "http://$host:$port/functions/v1/clerk-webhook/health"
 fi
 
 case $mode in

@@ -16,8 +16,7 @@ import Testing
         arguments: ["cgi", "warm", "persistent"])
     func termFinishesTheDeliveryInFlight(mode: String) throws {
         let database = try TestDatabase()
-        let root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("container-" + uniqueToken()).path
+        let (root, state) = try Self.imageRootAndState()
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer {
             // What the stack printed stays for scripts/test.sh's scan for secrets and personal data.
@@ -36,12 +35,9 @@ import Testing
         }
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
-        let environment = [
-            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+        let environment = Self.environment(root: root, state: state, listen: "127.0.0.1:\(port)").merging([
             "DATABASE_URL": database.url, "CLERK_WEBHOOK_MODE": mode, "CLERK_WEBHOOK_WORKERS": "2",
-            "CLERK_WEBHOOK_LISTEN": "127.0.0.1:\(port)", "CLERK_WEBHOOK_STATE_DIR": state,
-            "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
-        ]
+        ]) { $1 }
         let entryPoint = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: environment)
         defer { entryPoint.killGroup() }
         let log = { (try? String(contentsOfFile: state + "/out.log", encoding: .utf8)) ?? "" }
@@ -84,20 +80,30 @@ import Testing
         "CLERK_WEBHOOK_LISTEN that is not a TCP port or address: exit 2 with a clear message, nothing started",
         arguments: ["unix:/tmp/clerk-webhook.sock", "0", "65536", "localhost", "127.0.0.1:", "8080 reuseport"])
     func unusableListenAddress(listen: String) throws {
-        let root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("container-" + uniqueToken()).path
+        let (root, state) = try Self.imageRootAndState()
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let environment = [
-            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
-            "CLERK_WEBHOOK_LISTEN": listen, "CLERK_WEBHOOK_STATE_DIR": state,
-            "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
-        ]
+        let environment = Self.environment(root: root, state: state, listen: listen)
         for arguments in [[], ["health"]] {
             let run = try ProcessRun(root + "/bin/container-start.sh", arguments, environment: environment)
             #expect(run.status == 2, "\(arguments): \(run.stderr)")
             #expect(run.stderr.contains("CLERK_WEBHOOK_LISTEN must be PORT, ADDRESS:PORT or [IPv6]:PORT"))
             #expect(!FileManager.default.fileExists(atPath: state), "it started setting up")
         }
+    }
+
+    /// The image's layout that scripts/test.sh staged, and a new state directory's path for one run.
+    static func imageRootAndState() throws -> (root: String, state: String) {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("container-" + uniqueToken()).path
+        return (try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT"), state)
+    }
+
+    /// The entry point's environment as the image sets it, with the staged layout's paths.
+    static func environment(root: String, state: String, listen: String) -> [String: String] {
+        [
+            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+            "CLERK_WEBHOOK_LISTEN": listen, "CLERK_WEBHOOK_STATE_DIR": state,
+            "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
+        ]
     }
 
     /// A port nothing listens on now, on 127.0.0.1.

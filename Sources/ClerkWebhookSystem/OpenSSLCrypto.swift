@@ -53,11 +53,10 @@ public struct OpenSSLCrypto: WebhookCrypto {
         return String(decoding: output[0..<Int(written)], as: UTF8.self)
     }
 
-    public func base64Decode(_ text: Substring) -> [UInt8]? {
+    public func base64Decode(_ text: [UInt8]) -> [UInt8]? {
         // EVP_DecodeBlock tolerates whitespace and misplaced padding; accept only the standard
         // alphabet with at most two trailing '=' and add missing padding, as Svix's Python library does.
-        // A substring of a native string is contiguous UTF-8: copied at once, not byte by byte.
-        var characters = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
+        var characters = text
         var padding = 0
         while characters.last == UInt8(ascii: "=") {
             characters.removeLast()

@@ -27,7 +27,7 @@ public struct SignatureVerifier: Sendable {
         var keys: [[UInt8]] = []
         for (position, token) in tokens.enumerated() {
             let encoded = token.hasPrefix("whsec_") ? token.dropFirst("whsec_".count) : token
-            guard let key = crypto.base64Decode(encoded), key.count >= Self.minimumKeyBytes else {
+            guard let key = crypto.base64Decode(Array(encoded.utf8)), key.count >= Self.minimumKeyBytes else {
                 throw ConfigurationError(
                     "\(variable): secret #\(position + 1) is not a whsec_<base64> signing secret"
                         + " (copy it from Clerk Dashboard → Webhooks → Endpoint → Signing Secret)"
@@ -63,7 +63,7 @@ public struct SignatureVerifier: Sendable {
         for entry in signatureHeader.utf8.split(separator: UInt8(ascii: " ")) {
             // `v1,` then exactly the 44 characters of a padded base64 SHA-256: nothing else is a v1 signature.
             guard entry.count == 47, entry.starts(with: "v1,".utf8) else { continue }
-            if let decoded = crypto.base64Decode(Substring(entry.dropFirst(3))), decoded.count == 32 {
+            if let decoded = crypto.base64Decode(Array(entry.dropFirst(3))), decoded.count == 32 {
                 candidates.append(decoded)
             }
         }

@@ -5,8 +5,8 @@ public protocol WebhookCrypto: Sendable {
     func hmacSHA256(key: [UInt8], message: [[UInt8]]) -> [UInt8]
     /// Standard base64 with padding.
     func base64Encode(_ bytes: [UInt8]) -> String
-    /// Decodes standard base64 (padding optional); `nil` when `text` is not base64.
-    func base64Decode(_ text: Substring) -> [UInt8]?
+    /// Decodes standard base64 (padding optional) given as ASCII bytes; `nil` when `text` is not base64.
+    func base64Decode(_ text: [UInt8]) -> [UInt8]?
     /// Compares two byte strings in time that depends only on their length.
     func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool
 }

@@ -23,8 +23,7 @@ struct MigrationFile {
             else { throw CommandError("cannot read \(path)") }
             let stem = file.dropLast(".sql".count)
             let version = stem.prefix { $0 != "_" }
-            let digest = OpenSSLCrypto().sha256([Array(data)]).map { String($0, radix: 16) }
-            let checksum = digest.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+            let checksum = lowercaseHex(OpenSSLCrypto().sha256([Array(data)]))
             return MigrationFile(
                 version: String(version), name: String(stem.dropFirst(version.count + 1)), path: path, sql: sql,
                 checksum: checksum)

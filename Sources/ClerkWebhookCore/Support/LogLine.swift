@@ -92,7 +92,7 @@ public struct LogLine: Sendable {
         default:
             // Other control characters as \u00XX; every other byte (UTF-8 included) is copied as it is.
             out.append(contentsOf: #"\u00"#.utf8)
-            appendDigits(Int(byte), width: 2, radix: 16, to: &out)
+            out.append(contentsOf: lowercaseHex([byte]).utf8)
         }
     }
 
@@ -118,37 +118,36 @@ public struct LogLine: Sendable {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        appendDigits(year, width: 4, radix: 10, to: &out)
+        appendDigits(year, width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2, radix: 10, to: &out)
+        appendDigits(month, width: 2, to: &out)
         out.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2, radix: 10, to: &out)
+        appendDigits(day, width: 2, to: &out)
         out.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, width: 2, radix: 10, to: &out)
+        appendDigits(secondOfDay / 3600, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 3600 / 60, width: 2, radix: 10, to: &out)
+        appendDigits(secondOfDay % 3600 / 60, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, width: 2, radix: 10, to: &out)
+        appendDigits(secondOfDay % 60, width: 2, to: &out)
         out.append(UInt8(ascii: "."))
-        appendDigits(millis, width: 3, radix: 10, to: &out)
+        appendDigits(millis, width: 3, to: &out)
         out.append(UInt8(ascii: "Z"))
     }
 
-    /// `value` (non-negative) in `radix`, zero-padded to at least `width` digits.
-    private static func appendDigits(_ value: Int, width: Int, radix: Int, to out: inout [UInt8]) {
+    /// `value` (non-negative) in decimal, zero-padded to at least `width` digits.
+    private static func appendDigits(_ value: Int, width: Int, to out: inout [UInt8]) {
         var count = 1
-        var rest = value / radix
+        var rest = value / 10
         while rest > 0 {
             count += 1
-            rest /= radix
+            rest /= 10
         }
         out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(width, count)))
         var position = out.count - 1
         rest = value
         repeat {
-            let digit = UInt8(rest % radix)
-            out[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
-            rest /= radix
+            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
             position -= 1
         } while rest > 0
     }

@@ -33,14 +33,6 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         database = try TestDatabase(existing: TestEnvironment.value("CLERK_WEBHOOK_TEST_E2E_DATABASE"))
     }
 
-    /// POSTs `body` signed now to the deployment, with svix (or Standard Webhooks) header names.
-    func post(
-        _ body: [UInt8], to deployment: Deployment, id: String = "msg_" + uniqueToken(), prefix: String = "svix",
-        tamper: Bool = false
-    ) throws -> HTTPReply {
-        try signedPost(body, url: deployment.url, id: id, prefix: prefix, tamper: tamper)
-    }
-
     @Test(
         "200: a signed user.created becomes a row; the same delivery again changes nothing", arguments: Deployment.all)
     func created(deployment: Deployment) throws {
@@ -48,14 +40,14 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         let body = ClerkPayload.user(
             id: user, email: "e2e-\(user)@example.com", first: "Grace", last: "Hopper", updatedAt: 100)
         let id = "msg_" + uniqueToken()
-        let first = try post(body, to: deployment, id: id)
+        let first = try signedPost(body, url: deployment.url, id: id)
         #expect(first.status == 200)
         #expect(first.body == #"{"ok":true,"outcome":"applied"}"#)
         #expect(first.headers.lowercased().contains("content-type: application/json"))
         #expect(
             try database.user(user)
                 == UserRow(email: "e2e-\(user)@example.com", name: "Grace Hopper", clerkUpdatedAt: 100))
-        let again = try post(body, to: deployment, id: id)
+        let again = try signedPost(body, url: deployment.url, id: id)
         #expect(again.status == 200)
         #expect(again.body == #"{"ok":true,"outcome":"duplicate"}"#)
         #expect(try database.query("SELECT count(*) FROM public.users WHERE clerk_id = $1", user) == [["1"]])
@@ -64,20 +56,20 @@ struct Deployment: Sendable, CustomTestStringConvertible {
     @Test("200: Standard Webhooks header names; deletes keep the row", arguments: Deployment.all)
     func standardHeadersAndDelete(deployment: Deployment) throws {
         let user = "user_" + uniqueToken()
-        #expect(
-            try post(ClerkPayload.user(id: user, email: nil, updatedAt: 1), to: deployment, prefix: "webhook").status
-                == 200)
-        #expect(try post(ClerkPayload.deleted(id: user), to: deployment).status == 200)
+        let created = ClerkPayload.user(id: user, email: nil, updatedAt: 1)
+        #expect(try signedPost(created, url: deployment.url, prefix: "webhook").status == 200)
+        #expect(try signedPost(ClerkPayload.deleted(id: user), url: deployment.url).status == 200)
         #expect(try database.user(user) == UserRow(email: nil, name: nil, deleted: true, clerkUpdatedAt: 1))
     }
 
     @Test("400: signed but malformed; nothing applied, the rejection recorded", arguments: Deployment.all)
     func malformed(deployment: Deployment) throws {
         let ids = ["msg_" + uniqueToken(), "msg_" + uniqueToken()]
-        let reply = try post(try repositoryFixture("malformed.missing-data-id.json"), to: deployment, id: ids[0])
+        let reply = try signedPost(
+            try repositoryFixture("malformed.missing-data-id.json"), url: deployment.url, id: ids[0])
         #expect(reply.status == 400)
         #expect(reply.body == #"{"error":"Malformed event"}"#)
-        #expect(try post(Array("not json".utf8), to: deployment, id: ids[1]).status == 400)
+        #expect(try signedPost(Array("not json".utf8), url: deployment.url, id: ids[1]).status == 400)
         for id in ids {
             #expect(try database.ledgerOutcome(id) == nil)
             #expect(
@@ -91,8 +83,8 @@ struct Deployment: Sendable, CustomTestStringConvertible {
     func unauthorized(deployment: Deployment) throws {
         let user = "user_" + uniqueToken()
         let id = "msg_" + uniqueToken()
-        let reply = try post(
-            ClerkPayload.user(id: user, email: nil, updatedAt: 1), to: deployment, id: id, tamper: true)
+        let reply = try signedPost(
+            ClerkPayload.user(id: user, email: nil, updatedAt: 1), url: deployment.url, id: id, tamper: true)
         #expect(reply.status == 401)
         #expect(reply.body == #"{"error":"Invalid signature"}"#)
         let unsigned = try curl(
@@ -111,7 +103,7 @@ struct Deployment: Sendable, CustomTestStringConvertible {
 
     @Test("413: a body over 1 MiB is refused before the webhook runs", arguments: Deployment.all)
     func tooLarge(deployment: Deployment) throws {
-        let reply = try post([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1), to: deployment)
+        let reply = try signedPost([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1), url: deployment.url)
         #expect(reply.status == 413)
         #expect(reply.body.contains("Payload too large"))
     }
@@ -144,7 +136,7 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         let email = "log-\(user)@example.com"
         let id = "msg_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: email, first: "Lognamefirst", updatedAt: 1)
-        #expect(try post(body, to: deployment, id: id).status == 200)
+        #expect(try signedPost(body, url: deployment.url, id: id).status == 200)
         // The line reaches the file through the process manager's stderr pipe (in persistent and warm
         // mode, a line-buffered filter), so it may land a moment after the response: wait up to 5 s.
         var log = ""

@@ -137,8 +137,8 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         let id = "msg_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: email, first: "Lognamefirst", updatedAt: 1)
         #expect(try signedPost(body, url: deployment.url, id: id).status == 200)
-        // The line reaches the file through the process manager's stderr pipe (in persistent and warm
-        // mode, a line-buffered filter), so it may land a moment after the response: wait up to 5 s.
+        // The line reaches the file through the process manager's stderr pipe (in warm mode, through
+        // a line-buffered filter), so it may land a moment after the response: wait up to 5 s.
         var log = ""
         var lines: [Substring] = []
         for _ in 0..<500 {

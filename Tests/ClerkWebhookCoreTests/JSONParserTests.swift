@@ -28,10 +28,14 @@ import Testing
     }
 
     @Test("rejects invalid UTF-8 inside strings")
-    func invalidUTF8() {
+    func invalidUTF8() throws {
         #expect(throws: JSONError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
         #expect(throws: JSONError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
         #expect(throws: JSONError.self) { try JSONParser.parse([0xEF, 0xBB, 0xBF, 0x7B, 0x7D]) }
+        // Before and after an escape: the escaped string's bytes are checked too.
+        #expect(throws: JSONError.self) { try JSONParser.parse([0x22, 0xFF, 0x5C, 0x6E, 0x22]) }
+        #expect(throws: JSONError.self) { try JSONParser.parse([0x22, 0x5C, 0x6E, 0xC3, 0x22]) }
+        #expect(try JSONParser.parse([0x22, 0xC3, 0xA9, 0x5C, 0x6E, 0xC3, 0xA9, 0x22]) == .string("é\né"))
     }
 
     /// The parser scans plain string content eight bytes at a time; this holds it, at every offset
@@ -122,7 +126,7 @@ import Testing
     }
 
     @Test("agrees with a whole parse on invalid UTF-8 anywhere")
-    func invalidUTF8() {
+    func invalidUTF8() throws {
         for bytes: [UInt8] in [
             [0x7B, 0x22, 0x78, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D],  // {"x":"\xC3("}
             [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D],  // {"\xFF":1}

@@ -339,46 +339,33 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONError) -> String {
         index += 1  // opening quote
-        let start = index
+        var runStart = index
         var ascii = true
-        // Most strings have no escape: one scan, then one String made straight from the bytes.
+        // Filled only once an escape turns up: most strings have none and are made straight from
+        // the document's bytes.
+        var unescaped: [UInt8] = []
+        var escaped = false
         while true {
             index = plainRunEnd(from: index)
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                index += 1
-                if ascii { return String(decoding: bytes[start..<index - 1], as: UTF8.self) }
-                guard let string = String(validating: bytes[start..<index - 1], as: UTF8.self) else {
-                    throw error("string is not valid UTF-8")
-                }
-                return string
-            }
-            if byte < 0x20 { throw error("control character in string") }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte >= 0x80 { ascii = false }
-            index += 1
-        }
-        var scalars = Array(bytes[start..<index])
-        var runStart = index
-        while true {
-            guard index < bytes.count else { throw error("unterminated string") }
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                scalars.append(contentsOf: bytes[runStart..<index])
-                index += 1
-                break
-            }
+            if byte == UInt8(ascii: "\"") { break }
             if byte < 0x20 { throw error("control character in string") }
             if byte == UInt8(ascii: "\\") {
-                scalars.append(contentsOf: bytes[runStart..<index])
-                try parseEscape(into: &scalars)
+                unescaped.append(contentsOf: bytes[runStart..<index])
+                try parseEscape(into: &unescaped)
+                escaped = true
                 runStart = index
                 continue
             }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
-        guard let string = String(validating: scalars, as: UTF8.self) else {
+        let run = bytes[runStart..<index]
+        index += 1  // closing quote
+        if !escaped && ascii { return String(decoding: run, as: UTF8.self) }
+        unescaped.append(contentsOf: run)
+        guard let string = String(validating: unescaped, as: UTF8.self) else {
             throw error("string is not valid UTF-8")
         }
         return string

@@ -15,13 +15,12 @@ import Testing
         let database = try TestDatabase()
         let user = "user_" + uniqueToken()
         let body = ClerkPayload.user(id: user, email: "cgi-\(user)@example.com", first: "Cgi", updatedAt: 42)
-        let verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "", crypto: OpenSSLCrypto())
         let now = Int64(Date().timeIntervalSince1970)
         let result = try run(
             [
                 "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.count), "HTTP_SVIX_ID": "msg_cgi",
                 "HTTP_SVIX_TIMESTAMP": String(now),
-                "HTTP_SVIX_SIGNATURE": verifier.signature(id: "msg_cgi", timestamp: now, body: body),
+                "HTTP_SVIX_SIGNATURE": TestEnvironment.signer.signature(id: "msg_cgi", timestamp: now, body: body),
                 "GATEWAY_INTERFACE": "CGI/1.1", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
                 "DATABASE_URL": database.url,
             ], stdin: body)

@@ -209,9 +209,8 @@ import Testing
             headers[parts[0]] = parts[1]
         }
         #expect(headers["svix-id"] == "msg_sign")
-        let verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "", crypto: OpenSSLCrypto())
         let body = Array(try Data(contentsOf: URL(fileURLWithPath: fixture)))
-        try verifier.verify(
+        try TestEnvironment.signer.verify(
             headers: WebhookHeaders(
                 id: headers["svix-id"], timestamp: headers["svix-timestamp"], signature: headers["svix-signature"]),
             body: body, now: Int64(Date().timeIntervalSince1970))

@@ -230,11 +230,9 @@ enum ClerkPayload {
 struct Deliverer {
     let handler: WebhookHandler
     let executor: PostgresExecutor
-    let verifier: SignatureVerifier
 
     init(databaseURL: String) throws {
-        verifier = try SignatureVerifier(secrets: TestEnvironment.secret, variable: "test", crypto: OpenSSLCrypto())
-        handler = WebhookHandler(verifier: .success(verifier))
+        handler = WebhookHandler(verifier: .success(TestEnvironment.signer))
         executor = PostgresExecutor(url: databaseURL)
     }
 
@@ -242,7 +240,8 @@ struct Deliverer {
     func deliver(_ body: [UInt8], id: String = "msg_" + uniqueToken()) -> WebhookResponse {
         let now = Int64(Date().timeIntervalSince1970)
         let headers = WebhookHeaders(
-            id: id, timestamp: String(now), signature: verifier.signature(id: id, timestamp: now, body: body))
+            id: id, timestamp: String(now),
+            signature: TestEnvironment.signer.signature(id: id, timestamp: now, body: body))
         return handler.handle(
             .success(WebhookRequest(method: "POST", headers: headers, body: body)), now: now, executor: executor
         )

@@ -341,10 +341,9 @@ public struct JSONParser {
         index += 1  // opening quote
         var runStart = index
         var ascii = true
-        // Filled only once an escape turns up: most strings have none and are made straight from
-        // the document's bytes.
+        // Filled only once an escape turns up (each escape adds at least one byte): most strings
+        // have none and are made straight from the document's bytes.
         var unescaped: [UInt8] = []
-        var escaped = false
         while true {
             index = plainRunEnd(from: index)
             guard index < bytes.count else { throw error("unterminated string") }
@@ -354,7 +353,6 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\\") {
                 unescaped.append(contentsOf: bytes[runStart..<index])
                 try parseEscape(into: &unescaped)
-                escaped = true
                 runStart = index
                 continue
             }
@@ -363,11 +361,14 @@ public struct JSONParser {
         }
         let run = bytes[runStart..<index]
         index += 1  // closing quote
-        if !escaped && ascii { return String(decoding: run, as: UTF8.self) }
-        unescaped.append(contentsOf: run)
-        guard let string = String(validating: unescaped, as: UTF8.self) else {
-            throw error("string is not valid UTF-8")
+        let string: String?
+        if unescaped.isEmpty {
+            string = ascii ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
+        } else {
+            unescaped.append(contentsOf: run)
+            string = String(validating: unescaped, as: UTF8.self)
         }
+        guard let string else { throw error("string is not valid UTF-8") }
         return string
     }
 

@@ -10,8 +10,16 @@ public final class PostgresConnection {
     private let handle: OpaquePointer
 
     /// Connects with a libpq URI or key=value string; `nil` leaves everything to libpq's `PG*`
-    /// variables. A 5 s connect timeout applies unless the connection string sets its own.
+    /// variables. A 5 s connect timeout applies unless the connection string sets its own; Prisma's
+    /// client parameters are dropped (`ConnectionString.forLibpq`). The error of a failed connection
+    /// quotes no piece of the connection string that could hold the password.
     public init(url: String?) throws(DatabaseError) {
+        let url = url.map(ConnectionString.forLibpq)
+        if let url, let malformation = ConnectionString.malformation(of: url) {
+            throw DatabaseError(
+                sqlState: nil, message: "the connection string is not a valid URI: " + malformation,
+                connectionLost: true)
+        }
         // Entries before `dbname` are defaults that the expanded connection string may override.
         var keywords = ["connect_timeout", "fallback_application_name"]
         var values = ["5", "clerk-webhook"]
@@ -28,7 +36,8 @@ public final class PostgresConnection {
             throw DatabaseError(sqlState: nil, message: "libpq could not allocate a connection", connectionLost: true)
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.trimmed(PQerrorMessage(connection))
+            let message = ConnectionString.redacting(
+                Self.trimmed(PQerrorMessage(connection)), keeping: Self.sayablePieces(of: connection))
             PQfinish(connection)
             throw DatabaseError(sqlState: nil, message: message, connectionLost: true)
         }
@@ -39,6 +48,42 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// What a failed connection's message may quote: the names of libpq's and Prisma's options, the hosts,
+    /// ports, user and database the attempt used, with the socket paths made of them. A password
+    /// written wrong cannot have landed in one of those: in a URI, `ConnectionString.malformation`
+    /// refuses it first; in a `key=value` string, libpq refuses the stray word and uses none of them.
+    private static func sayablePieces(of connection: OpaquePointer) -> Set<String> {
+        var pieces = Set(ConnectionString.prismaParameterNames + ["="])
+        var hosts: Set<String> = [PQhost(connection).map { String(cString: $0) } ?? ""]
+        var ports: Set<String> = ["5432", PQport(connection).map { String(cString: $0) } ?? ""]
+        if let options = PQconninfo(connection) {
+            defer { PQconninfoFree(options) }
+            var option = options
+            while let keyword = option.pointee.keyword {
+                let name = String(cString: keyword)
+                pieces.insert(name)
+                if let value = option.pointee.val.map({ String(cString: $0) }) {
+                    let values = value.split(separator: ",").map(String.init)
+                    switch name {
+                    case "host", "hostaddr": hosts.formUnion(values)
+                    case "port": ports.formUnion(values)
+                    case "user", "dbname": pieces.insert(value)
+                    default: break
+                    }
+                }
+                option += 1
+            }
+        }
+        hosts.remove("")
+        ports.remove("")
+        pieces.formUnion(hosts)
+        pieces.formUnion(ports)
+        for host in hosts where host.hasPrefix("/") {
+            for port in ports { pieces.insert("\(host)/.s.PGSQL.\(port)") }
+        }
+        return pieces
+    }
 
     /// Whether the connection is still usable.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }

@@ -49,6 +49,7 @@ import Testing
         #expect(result.stdout.hasPrefix("Status: 503"))
         #expect(result.stdout.contains("Retry-After: 5"))
         #expect(result.stdout.hasSuffix(#"{"ok":false,"database":"unreachable"}"#))
+        #expect(result.stderr.contains(#"on socket \"/nonexistent/.s.PGSQL.5432\" failed"#), "\(result.stderr)")
     }
 
     @Test("health: 503 when the migrations were not applied")
@@ -167,6 +168,57 @@ import Testing
         for answer in [wrong, right] {
             #expect(!answer.log.contains(password) && !answer.output.contains(password))
         }
+    }
+
+    @Test(
+        "a password with @ / % and a space: percent-encoded (with Prisma's ?pgbouncer=true&connection_limit=1) 200; written raw, 503 with the fix in the log and no piece of it anywhere"
+    )
+    func specialCharacterPassword() throws {
+        let database = try TestDatabase()
+        let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
+        let login = "special_" + uniqueToken()
+        let pieces = ["Qz8w", "Vb3n", "Xk5", "Rt9", "Lm4y"]
+        let password = "Qz8w@Vb3n/Xk5%Rt9 Lm4y"
+        try admin.execute(
+            PlannedStatement(
+                sql: "CREATE ROLE \(login) LOGIN PASSWORD '\(password)' "
+                    + "IN ROLE clerk_webhook_writer, clerk_webhook_password_login", parameters: []))
+        defer { _ = try? admin.execute(PlannedStatement(sql: "DROP ROLE \(login)", parameters: [])) }
+        let port = try TestEnvironment.value("CLERK_WEBHOOK_TEST_PGPORT")
+        let certificate = try TestEnvironment.value("CLERK_WEBHOOK_TEST_TLS_ROOT_CERT")
+        let keyValue =
+            "host=127.0.0.1 port=\(port) dbname=\(database.name) user=\(login) sslmode=verify-full"
+            + " sslrootcert=\(certificate) password="
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "special-\(user)@example.com", first: "Special", updatedAt: 5)
+
+        let raw = [
+            (try TestEnvironment.tlsDatabaseURL(database.name, login: "\(login):\(password)"), "as %25"),
+            (keyValue + password, #"missing \"=\" after \"…\""#),  // as the JSON log line escapes it
+        ]
+        for (url, fix) in raw {
+            let answer = try CGIAnswer(body, id: "msg_" + uniqueToken(), databaseURL: url)
+            #expect(answer.status == 503 && answer.hasRetryAfter, "\(answer.output)")
+            #expect(answer.log.contains(fix), "\(answer.log)")
+            for piece in pieces {
+                #expect(!answer.log.contains(piece) && !answer.output.contains(piece), "\(piece) in \(answer.log)")
+            }
+        }
+        #expect(try database.user(user) == nil)
+
+        let encoded = "Qz8w%40Vb3n%2FXk5%25Rt9%20Lm4y"
+        let prisma =
+            try TestEnvironment.tlsDatabaseURL(database.name, login: "\(login):\(encoded)")
+            + "&pgbouncer=true&connection_limit=1"
+        let quoted = keyValue + "'\(password)'"
+        for (url, outcome) in [(prisma, "applied"), (quoted, "stale")] {
+            let answer = try CGIAnswer(body, id: "msg_" + uniqueToken(), databaseURL: url)
+            #expect(answer.status == 200, "\(answer.output) \(answer.log)")
+            #expect(answer.output.hasSuffix(#""outcome":"\#(outcome)"}"#), "\(answer.output)")
+        }
+        #expect(
+            try database.user(user) == UserRow(email: "special-\(user)@example.com", name: "Special", clerkUpdatedAt: 5)
+        )
     }
 
     @Test("a server certificate that does not verify: 503 with Retry-After, nothing applied")

@@ -115,28 +115,31 @@ public struct WebhookHandler: Sendable {
                 return Delivery(
                     response: .healthy, level: .debug, fields: [("outcome", .text("healthy"))], message: "health")
             case "denied":
-                return Self.unhealthyDatabase("no privilege", ("reason", .text(Self.noPrivilegeReason)))
+                return Self.unhealthyDatabase("no privilege", [("reason", .text(Self.noPrivilegeReason))])
             default:
                 return Self.unhealthyDatabase(
-                    "not migrated", ("reason", .text("clerk_webhook.apply_user_event is missing")))
+                    "not migrated", [("reason", .text("clerk_webhook.apply_user_event is missing"))])
             }
         } catch  where error.sqlState == "42501" {
             // No USAGE on the clerk_webhook schema: the function's name cannot even be looked up.
-            return Self.unhealthyDatabase("no privilege", ("reason", .text(Self.noPrivilegeReason)))
+            return Self.unhealthyDatabase("no privilege", [("reason", .text(Self.noPrivilegeReason))])
         } catch {
-            return Self.unhealthyDatabase("unreachable", ("db.sqlstate", .text(error.sqlState ?? "none")))
+            var details: [(key: String, value: LogLine.Value)] = [("db.sqlstate", .text(error.sqlState ?? "none"))]
+            if let message = error.loggableMessage { details.append(("db.message", .text(message))) }
+            return Self.unhealthyDatabase("unreachable", details)
         }
     }
 
     private static let noPrivilegeReason =
         "the DATABASE_URL role may not execute clerk_webhook.apply_user_event: make it a member of clerk_webhook_writer"
 
-    /// A 503 health answer: `problem` tells the client what is wrong, `detail` tells the log why.
-    private static func unhealthyDatabase(_ problem: String, _ detail: (key: String, value: LogLine.Value)) -> Delivery
+    /// A 503 health answer: `problem` tells the client what is wrong, `details` tell the log why.
+    private static func unhealthyDatabase(_ problem: String, _ details: [(key: String, value: LogLine.Value)])
+        -> Delivery
     {
         Delivery(
             response: .unhealthy(#""database":""# + problem + #"""#), level: .error,
-            fields: [("outcome", .text("unhealthy")), detail], message: "health")
+            fields: [("outcome", .text("unhealthy"))] + details, message: "health")
     }
 
     // Best effort: the answer to the sender does not depend on it.

@@ -1,0 +1,123 @@
+/// What the binaries do to `DATABASE_URL` before libpq reads it, and to libpq's message when a
+/// connection fails before anyone reads that: the connection string holds the database password,
+/// and libpq quotes pieces of the string in its errors.
+public enum ConnectionString {
+    /// Query parameters that Prisma's PostgreSQL URLs carry for Prisma's own client and pool
+    /// (Supabase's Prisma guide writes `…:6543/postgres?pgbouncer=true&connection_limit=1`).
+    /// libpq refuses a parameter it does not know; one self-contained statement per delivery on one
+    /// connection needs none of them.
+    /// (An array: a `Set` would cost the per-request binary a conformance lookup at its start.)
+    static let prismaClientParameters = [
+        "pgbouncer", "connection_limit", "pool_timeout", "statement_cache_size", "socket_timeout",
+    ]
+
+    /// The names of Prisma's own URL parameters, dropped or not: libpq's error about one that is left
+    /// (`schema=app`, `sslaccept`) may name it.
+    public static let prismaParameterNames = prismaClientParameters + ["schema", "sslaccept", "sslidentity"]
+
+    /// `url` as libpq should read it: a `postgres://` or `postgresql://` URI loses Prisma's client
+    /// parameters and `schema=public` (Prisma's default search path; the sync functions name the
+    /// schema of every table). Anything else, a `key=value` string included, is returned as is.
+    public static func forLibpq(_ url: String) -> String {
+        let bytes = Array(url.utf8)
+        guard let query = URIParts(bytes)?.queryStart else { return url }
+        let parameters = bytes[(query + 1)...].split(separator: ascii("&"), omittingEmptySubsequences: false)
+        let kept = parameters.filter { !isPrismaClientParameter($0) }
+        guard kept.count < parameters.count else { return url }
+        var result = Array(bytes[..<query])
+        if !kept.isEmpty {
+            result.append(ascii("?"))
+            result += kept.joined(separator: [ascii("&")])
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    private static func isPrismaClientParameter(_ parameter: ArraySlice<UInt8>) -> Bool {
+        let name = parameter.prefix { $0 != ascii("=") }
+        let value = parameter.dropFirst(name.count + 1)
+        let key = String(decoding: name, as: UTF8.self)
+        return prismaClientParameters.contains(key) || (key == "schema" && value.elementsEqual("public".utf8))
+    }
+
+    /// Why a `postgres://` URI cannot mean what its writer meant, or `nil`. These are a password
+    /// written without percent-encoding its `@`, `/` or `%`: libpq would take a piece of it for the
+    /// host, port or database name, or refuse a `%` escape, and quote that piece in its error. The
+    /// answer names the character, never the value.
+    public static func malformation(of url: String) -> String? {
+        let bytes = Array(url.utf8)
+        guard let parts = URIParts(bytes) else { return nil }
+        var index = parts.start
+        while let percent = bytes[index...].firstIndex(of: ascii("%")) {
+            guard percent + 2 < bytes.count, isHexDigit(bytes[percent + 1]), isHexDigit(bytes[percent + 2]) else {
+                return "a % that does not start a %XX escape: write a % in the password as %25"
+            }
+            index = percent + 3
+        }
+        // libpq ends the user name and password at the first @, and looks for it only before the
+        // first /; up to the query, neither host, port nor database name holds an @.
+        let rest = bytes[parts.hostStart..<(parts.queryStart ?? bytes.count)]
+        guard rest.contains(ascii("@")) else { return nil }
+        return parts.hostStart == parts.start
+            ? "an @ after a /: write a / in the user name or password as %2F"
+            : "an @ after the one that ends the password: write an @ in the password as %40"
+    }
+
+    /// libpq's `message` about a connection that failed, with every quoted piece replaced by `…`
+    /// unless `keeping` holds it: libpq quotes pieces of the connection string (a host name, a bad
+    /// escape, a word it took for an option), and a password written wrong can be any of them.
+    /// A piece ends at a quote followed by a space, a comma or the message's end, so a quote inside
+    /// it does not end it early.
+    public static func redacting(_ message: String, keeping: Set<String>) -> String {
+        let bytes = Array(message.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        func closesPiece(_ position: Int) -> Bool {
+            guard bytes[position] == ascii("\"") else { return false }
+            let next = position + 1 < bytes.count ? bytes[position + 1] : ascii(" ")  // the end counts as a space
+            return next == ascii(" ") || next == ascii(",")
+        }
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == ascii("\"") else {
+                out.append(bytes[index])
+                index += 1
+                continue
+            }
+            var end = index + 1
+            while end < bytes.count && !closesPiece(end) { end += 1 }
+            let piece = bytes[(index + 1)..<end]
+            out.append(ascii("\""))
+            out += keeping.contains(String(decoding: piece, as: UTF8.self)) ? Array(piece) : Array("…".utf8)
+            out.append(ascii("\""))
+            index = end + 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Where libpq splits a connection URI (`fe-connect.c`, `conninfo_uri_parse_options`).
+private struct URIParts {
+    /// After `postgresql://` or `postgres://`.
+    var start: Int
+    /// After the `@` that ends the user name and password, or `start` when there is none.
+    var hostStart: Int
+    /// The `?` that starts the parameters.
+    var queryStart: Int?
+
+    init?(_ bytes: [UInt8]) {
+        guard let prefix = ["postgresql://", "postgres://"].first(where: { bytes.starts(with: $0.utf8) }) else {
+            return nil
+        }
+        start = prefix.utf8.count
+        let designator = bytes[start...].firstIndex { $0 == ascii("@") || $0 == ascii("/") }
+        hostStart = designator.flatMap { bytes[$0] == ascii("@") ? $0 + 1 : nil } ?? start
+        queryStart = bytes[hostStart...].firstIndex(of: ascii("?"))
+    }
+}
+
+private func ascii(_ scalar: Unicode.Scalar) -> UInt8 { UInt8(ascii: scalar) }
+
+private func isHexDigit(_ byte: UInt8) -> Bool {
+    (byte >= ascii("0") && byte <= ascii("9")) || (byte >= ascii("a") && byte <= ascii("f"))
+        || (byte >= ascii("A") && byte <= ascii("F"))
+}

@@ -27,6 +27,23 @@ import Testing
         #expect(defaults == [["A1C", "MGDL"]])
     }
 
+    @Test(#""createdAt" is UTC like "updatedAt" (as Prisma writes them) whatever the session's TimeZone"#)
+    func utcTimestamps() throws {
+        // libpq's options parameter, percent-encoded: -c TimeZone=America/New_York.
+        let newYork = try Deliverer(databaseURL: database.url + "&options=-c%20TimeZone%3DAmerica%2FNew_York")
+        let tombstone = "user_" + uniqueToken()
+        #expect(
+            newYork.deliver(ClerkPayload.user(id: user, email: "tz@example.com", updatedAt: 1)) == .accepted(.applied))
+        #expect(newYork.deliver(ClerkPayload.deleted(id: tombstone)) == .accepted(.applied))
+        // Both columns take the statement's start; in UTC they are equal and within minutes of now.
+        let rows = try database.query(
+            #"""
+            SELECT "createdAt" = "updatedAt", abs(extract(epoch FROM "createdAt" - (now() AT TIME ZONE 'utc'))) < 600
+              FROM public.users WHERE clerk_id IN ($1, $2)
+            """#, user, tombstone)
+        #expect(rows == [["t", "t"], ["t", "t"]])
+    }
+
     @Test("the Clerk fixtures: created, then updated (primary email by id), then deleted")
     func fixtures() throws {
         let clerkID = "user_29w83sxmDNGwOuEthce5gg56FcC"

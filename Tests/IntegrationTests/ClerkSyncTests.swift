@@ -81,6 +81,16 @@ import Testing
         #expect(listed.stdout.contains("msg_ev_applied  user.created  user_ev  applied"))
         #expect(listed.stdout.contains("msg_ev_ignored  session.created"))
         #expect(!listed.stdout.contains("ev@example.com"))
+        // Times are UTC and say so, as in the webhook's log lines, whatever the session's TimeZone.
+        let newYork = try clerkSync(
+            ["events", "--since", "1h"], databaseURL: database.url + "&options=-c%20TimeZone%3DAmerica%2FNew_York")
+        let utc = try database.query(
+            #"""
+            SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') || 'Z'
+              FROM clerk_webhook.deliveries WHERE svix_id = 'msg_ev_applied'
+            """#)
+        let stamp = try #require(utc.first?.first ?? nil)
+        #expect(newYork.stdout.contains("\(stamp)  msg_ev_applied"), "\(newYork.stdout)")
         let failed = try clerkSync(["events", "--failed"], databaseURL: database.url)
         #expect(failed.stdout.contains("msg_ev_bad"))
         #expect(failed.stdout.contains("400"))

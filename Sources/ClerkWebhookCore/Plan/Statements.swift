@@ -151,9 +151,10 @@ public enum AdminStatements {
         """
 
     /// Ledger entries newer than $1 seconds (any age when NULL), of Clerk id $3 (any when NULL),
-    /// newest first, at most $2.
+    /// newest first, at most $2. Times in UTC, marked `Z`, as in the webhook's log lines.
     public static let deliveriesSince = """
-        SELECT to_char(received_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS'), svix_id, event_type, clerk_id, outcome
+        SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), svix_id, event_type, clerk_id,
+               outcome
         FROM clerk_webhook.deliveries
         WHERE ($1::double precision IS NULL OR received_at > now() - make_interval(secs => $1::double precision))
           AND ($3::text IS NULL OR clerk_id = $3)
@@ -162,7 +163,7 @@ public enum AdminStatements {
 
     /// Recorded failures, with the same filters as `deliveriesSince`.
     public static let rejectionsSince = """
-        SELECT to_char(received_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS'), svix_id, coalesce(event_type, '-'),
+        SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), svix_id, coalesce(event_type, '-'),
                coalesce(clerk_id, '-'), http_status::text, reason, coalesce(sqlstate, '-')
         FROM clerk_webhook.rejections
         WHERE ($1::double precision IS NULL OR received_at > now() - make_interval(secs => $1::double precision))

@@ -36,6 +36,9 @@ import Testing
             ("postgresql://u:Qz8w%zzVb3n@db.ref.supabase.co:5432/postgres", "write a % in the password as %25"),
             ("postgresql://u:Qz8w%4@h/db", "write a % in the password as %25"),
             ("postgres://h/db?password=Qz8w%G0Vb3n", "write a % in the password as %25"),
+            // The / comes before the @, so libpq finds no password: host u, port Qz8w, then parameters.
+            ("postgresql://u:Qz8w?sslmode=require/Vb3n@h/db", "write a / in the user name or password as %2F"),
+            ("postgresql://h1:5432,h2:Qz8w/db", "write a / in the user name or password as %2F"),
         ])
     func malformed(url: String, fix: String) throws {
         let problem = try #require(ConnectionString.malformation(of: url))
@@ -48,7 +51,7 @@ import Testing
         arguments: [
             "postgresql://u:Qz8w%40Vb3n%2F%25@db.ref.supabase.co:5432/postgres?sslmode=require",
             "postgresql://u:p?#:[x]@[::1]:5432/db", "postgresql:///db?host=/var/run/postgresql&user=me@corp",
-            "postgres://h", "host=h password=a@b/c%zz", "",
+            "postgres://h", "postgresql://[::1]:5433,h2,h3:/db", "host=h password=a@b/c%zz", "",
         ])
     func wellFormed(url: String) {
         #expect(ConnectionString.malformation(of: url) == nil)

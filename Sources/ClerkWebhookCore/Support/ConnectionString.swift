@@ -41,8 +41,9 @@ public enum ConnectionString {
 
     /// Why a `postgres://` URI cannot mean what its writer meant, or `nil`. These are a password
     /// written without percent-encoding its `@`, `/` or `%`: libpq would take a piece of it for the
-    /// host, port or database name, or refuse a `%` escape, and quote that piece in its error. The
-    /// answer names the character, never the value.
+    /// host, port or database name, or refuse a `%` escape, and quote that piece in its error (and
+    /// a port that is not a number, which libpq would quote too). The answer names the character,
+    /// never the value.
     public static func malformation(of url: String) -> String? {
         let bytes = Array(url.utf8)
         guard let parts = URIParts(bytes) else { return nil }
@@ -56,10 +57,25 @@ public enum ConnectionString {
         // libpq ends the user name and password at the first @, and looks for it only before the
         // first /; up to the query, neither host, port nor database name holds an @.
         let rest = bytes[parts.hostStart..<(parts.queryStart ?? bytes.count)]
-        guard rest.contains(ascii("@")) else { return nil }
-        return parts.hostStart == parts.start
-            ? "an @ after a /: write a / in the user name or password as %2F"
-            : "an @ after the one that ends the password: write an @ in the password as %40"
+        if rest.contains(ascii("@")) {
+            return parts.hostStart == parts.start
+                ? "an @ after a /: write a / in the user name or password as %2F"
+                : "an @ after the one that ends the password: write an @ in the password as %40"
+        }
+        // Hosts with their ports, separated by commas, end at the first / or ?. A port that is not
+        // a number is most likely a password cut short by a / (`user:pass?x=1/word@host`).
+        let hosts = bytes[parts.hostStart...].prefix { $0 != ascii("/") && $0 != ascii("?") }
+        for var address in hosts.split(separator: ascii(","), omittingEmptySubsequences: false) {
+            if address.first == ascii("["), let close = address.firstIndex(of: ascii("]")) {
+                address = address[(close + 1)...]
+            }
+            if let colon = address.firstIndex(of: ascii(":")),
+                !address[(colon + 1)...].allSatisfy({ $0 >= ascii("0") && $0 <= ascii("9") })
+            {
+                return "a port that is not a number: write a / in the user name or password as %2F"
+            }
+        }
+        return nil
     }
 
     /// libpq's `message` about a connection that failed, with every quoted piece replaced by `…`

@@ -11,14 +11,15 @@ public final class PostgresConnection {
 
     /// Connects with a libpq URI or key=value string; `nil` leaves everything to libpq's `PG*`
     /// variables. A 5 s connect timeout applies unless the connection string sets its own; Prisma's
-    /// client parameters are dropped (`ConnectionString.forLibpq`). The error of a failed connection
-    /// quotes no piece of the connection string that could hold the password.
-    public init(url: String?) throws(DatabaseError) {
-        let url = url.map(ConnectionString.forLibpq)
-        if let url, let malformation = ConnectionString.malformation(of: url) {
-            throw DatabaseError(
-                sqlState: nil, message: "the connection string is not a valid URI: " + malformation,
-                connectionLost: true)
+    /// client parameters are dropped and a mistyped password refused (`ConnectionString.forLibpq`).
+    /// The error of a failed connection quotes no piece of the connection string that could hold
+    /// the password.
+    public init(url given: String?) throws(DatabaseError) {
+        let url: String?
+        do {
+            url = try given.map(ConnectionString.forLibpq)
+        } catch {
+            throw DatabaseError(sqlState: nil, message: error.message, connectionLost: true)
         }
         // Entries before `dbname` are defaults that the expanded connection string may override.
         var keywords = ["connect_timeout", "fallback_application_name"]
@@ -51,7 +52,7 @@ public final class PostgresConnection {
 
     /// What a failed connection's message may quote: the names of libpq's and Prisma's options, the hosts,
     /// ports, user and database the attempt used, with the socket paths made of them. A password
-    /// written wrong cannot have landed in one of those: in a URI, `ConnectionString.malformation`
+    /// written wrong cannot have landed in one of those: in a URI, `ConnectionString.forLibpq`
     /// refuses it first; in a `key=value` string, libpq refuses the stray word and uses none of them.
     private static func sayablePieces(of connection: OpaquePointer) -> Set<String> {
         var pieces = Set(ConnectionString.prismaParameterNames + ["="])

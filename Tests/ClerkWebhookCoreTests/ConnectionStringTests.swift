@@ -21,8 +21,8 @@ import Testing
             ("host=h pgbouncer=true", "host=h pgbouncer=true"),
             ("postgresql:///db?host=/tmp&pgbouncer=true", "postgresql:///db?host=/tmp"),
         ])
-    func forLibpq(url: String, expected: String) {
-        #expect(ConnectionString.forLibpq(url) == expected)
+    func forLibpq(url: String, expected: String) throws {
+        #expect(try ConnectionString.forLibpq(url) == expected)
     }
 
     @Test(
@@ -41,7 +41,8 @@ import Testing
             ("postgresql://h1:5432,h2:Qz8w/db", "write a / in the user name or password as %2F"),
         ])
     func malformed(url: String, fix: String) throws {
-        let problem = try #require(ConnectionString.malformation(of: url))
+        let problem = try #require(#expect(throws: ConfigurationError.self) { try ConnectionString.forLibpq(url) })
+            .message
         #expect(problem.hasSuffix(fix))
         #expect(!problem.contains("Qz8w") && !problem.contains("Vb3n"))
     }
@@ -54,7 +55,7 @@ import Testing
             "postgres://h", "postgresql://[::1]:5433,h2,h3:/db", "host=h password=a@b/c%zz", "",
         ])
     func wellFormed(url: String) {
-        #expect(ConnectionString.malformation(of: url) == nil)
+        #expect(throws: Never.self) { try ConnectionString.forLibpq(url) }
     }
 
     @Test("libpq's message keeps the pieces it may quote and loses every other")

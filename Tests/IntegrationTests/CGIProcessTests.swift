@@ -126,6 +126,17 @@ import Testing
 /// password logins to the database must still work and still verify, and what was left out must
 /// fail like any unreachable database, never crash or pass silently.
 @Suite struct StaticLinkTests {
+    /// Creates a login in clerk_webhook_writer with `password` (scripts/test.sh makes members of
+    /// clerk_webhook_password_login authenticate with SCRAM-SHA-256) and returns its name.
+    static func createPasswordLogin(_ prefix: String, password: String, admin: PostgresConnection) throws -> String {
+        let login = prefix + uniqueToken()
+        try admin.execute(
+            PlannedStatement(
+                sql: "CREATE ROLE \(login) LOGIN PASSWORD '\(password)' "
+                    + "IN ROLE clerk_webhook_writer, clerk_webhook_password_login", parameters: []))
+        return login
+    }
+
     @Test("over TLS with the server certificate verified (sslmode=verify-full): 200 and the row")
     func verifiedTLS() throws {
         let database = try TestDatabase()
@@ -141,13 +152,8 @@ import Testing
     func passwordLogin() throws {
         let database = try TestDatabase()
         let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
-        // scripts/test.sh makes members of clerk_webhook_password_login authenticate with SCRAM-SHA-256.
-        let login = "scram_" + uniqueToken()
         let password = "pw" + uniqueToken() + uniqueToken()
-        try admin.execute(
-            PlannedStatement(
-                sql: "CREATE ROLE \(login) LOGIN PASSWORD '\(password)' "
-                    + "IN ROLE clerk_webhook_writer, clerk_webhook_password_login", parameters: []))
+        let login = try Self.createPasswordLogin("scram_", password: password, admin: admin)
         defer { _ = try? admin.execute(PlannedStatement(sql: "DROP ROLE \(login)", parameters: [])) }
         let stored = try admin.execute(
             PlannedStatement(sql: "SELECT rolpassword FROM pg_authid WHERE rolname = $1", parameters: [login]))
@@ -176,13 +182,9 @@ import Testing
     func specialCharacterPassword() throws {
         let database = try TestDatabase()
         let admin = try PostgresConnection(url: TestEnvironment.databaseURL("postgres"))
-        let login = "special_" + uniqueToken()
         let pieces = ["Qz8w", "Vb3n", "Xk5", "Rt9", "Lm4y"]
         let password = "Qz8w@Vb3n/Xk5%Rt9 Lm4y"
-        try admin.execute(
-            PlannedStatement(
-                sql: "CREATE ROLE \(login) LOGIN PASSWORD '\(password)' "
-                    + "IN ROLE clerk_webhook_writer, clerk_webhook_password_login", parameters: []))
+        let login = try Self.createPasswordLogin("special_", password: password, admin: admin)
         defer { _ = try? admin.execute(PlannedStatement(sql: "DROP ROLE \(login)", parameters: [])) }
         let port = try TestEnvironment.value("CLERK_WEBHOOK_TEST_PGPORT")
         let certificate = try TestEnvironment.value("CLERK_WEBHOOK_TEST_TLS_ROOT_CERT")

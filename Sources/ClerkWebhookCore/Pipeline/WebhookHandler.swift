@@ -83,11 +83,7 @@ public struct WebhookHandler: Sendable {
             fields.append(("outcome", .text(outcome.rawValue)))
             return Delivery(response: .accepted(outcome), level: .info, fields: fields)
         } catch {
-            fields += [
-                ("outcome", .text(error.isTransient ? "retryable-error" : "error")),
-                ("db.sqlstate", .text(error.sqlState ?? "none")),
-            ]
-            if let message = error.loggableMessage { fields.append(("db.message", .text(message))) }
+            fields += [("outcome", .text(error.isTransient ? "retryable-error" : "error"))] + error.logFields
             if !error.isTransient {
                 record(
                     svixID: svixID, event: event, status: 500, reason: "database error", sqlState: error.sqlState,
@@ -124,9 +120,7 @@ public struct WebhookHandler: Sendable {
             // No USAGE on the clerk_webhook schema: the function's name cannot even be looked up.
             return Self.unhealthyDatabase("no privilege", [("reason", .text(Self.noPrivilegeReason))])
         } catch {
-            var details: [(key: String, value: LogLine.Value)] = [("db.sqlstate", .text(error.sqlState ?? "none"))]
-            if let message = error.loggableMessage { details.append(("db.message", .text(message))) }
-            return Self.unhealthyDatabase("unreachable", details)
+            return Self.unhealthyDatabase("unreachable", error.logFields)
         }
     }
 
@@ -159,5 +153,12 @@ public struct WebhookHandler: Sendable {
         case .invalidContentLength: "invalid CONTENT_LENGTH"
         case .incompleteBody: "body shorter than CONTENT_LENGTH"
         }
+    }
+}
+
+extension DatabaseError {
+    /// What the log line says of the error: its SQLSTATE, and its message when that is safe to log.
+    fileprivate var logFields: [(key: String, value: LogLine.Value)] {
+        [("db.sqlstate", .text(sqlState ?? "none"))] + (loggableMessage.map { [("db.message", .text($0))] } ?? [])
     }
 }

@@ -18,9 +18,18 @@ public enum ConnectionString {
     /// `url` as libpq should read it: a `postgres://` or `postgresql://` URI loses Prisma's client
     /// parameters and `schema=public` (Prisma's default search path; the sync functions name the
     /// schema of every table). Anything else, a `key=value` string included, is returned as is.
-    public static func forLibpq(_ url: String) -> String {
+    ///
+    /// - Throws: when the URI cannot mean what its writer meant: a password written without
+    ///   percent-encoding its `@`, `/` or `%`, of which libpq would take a piece for the host, port
+    ///   or database name, or refuse a `%` escape, and quote that piece in its error (so also a port
+    ///   that is not a number). The message names the character, never the value.
+    public static func forLibpq(_ url: String) throws(ConfigurationError) -> String {
         let bytes = Array(url.utf8)
-        guard let query = URIParts(bytes)?.queryStart else { return url }
+        guard let parts = URIParts(bytes) else { return url }
+        if let problem = malformation(of: bytes, parts) {
+            throw ConfigurationError("the connection string is not a valid URI: " + problem)
+        }
+        guard let query = parts.queryStart else { return url }
         let parameters = bytes[(query + 1)...].split(separator: ascii("&"), omittingEmptySubsequences: false)
         let kept = parameters.filter { !isPrismaClientParameter($0) }
         guard kept.count < parameters.count else { return url }
@@ -39,14 +48,7 @@ public enum ConnectionString {
         return prismaClientParameters.contains(key) || (key == "schema" && value.elementsEqual("public".utf8))
     }
 
-    /// Why a `postgres://` URI cannot mean what its writer meant, or `nil`. These are a password
-    /// written without percent-encoding its `@`, `/` or `%`: libpq would take a piece of it for the
-    /// host, port or database name, or refuse a `%` escape, and quote that piece in its error (and
-    /// a port that is not a number, which libpq would quote too). The answer names the character,
-    /// never the value.
-    public static func malformation(of url: String) -> String? {
-        let bytes = Array(url.utf8)
-        guard let parts = URIParts(bytes) else { return nil }
+    private static func malformation(of bytes: [UInt8], _ parts: URIParts) -> String? {
         var index = parts.start
         while let percent = bytes[index...].firstIndex(of: ascii("%")) {
             guard percent + 2 < bytes.count, isHexDigit(bytes[percent + 1]), isHexDigit(bytes[percent + 2]) else {

@@ -71,7 +71,7 @@ stop() {
 }
 # docker stop (SIGTERM): nginx first and gracefully — SIGQUIT makes it close its listening socket
 # and finish the requests it holds — and the workers only after it, so a delivery in flight gets its
-# answer instead of a 502 and a redelivery. A delivery answers within lock_timeout (5 s) or the
+# answer instead of a 503 and a redelivery. A delivery answers within lock_timeout (5 s) or the
 # statement timeout; nginx gets 8 s, inside Docker's default 10 s grace, then everything stops.
 # shellcheck disable=SC2317  # run by the trap below
 graceful_stop() {

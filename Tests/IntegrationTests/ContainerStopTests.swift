@@ -9,7 +9,7 @@ import Testing
 
 /// scripts/container-start.sh, the image's CMD, stopped the way `docker stop` stops it: SIGTERM
 /// while a delivery is in flight. nginx must stop taking connections but finish what it holds, and
-/// the workers must outlive it, so that delivery still gets its 200 (not a 502 and a redelivery).
+/// the workers must outlive it, so that delivery still gets its 200 (not a 503 and a redelivery).
 @Suite struct ContainerStopTests {
     @Test(
         "SIGTERM mid-delivery: that delivery still answers 200 and is applied, then everything stops",
@@ -26,13 +26,9 @@ import Testing
             }
             try? FileManager.default.removeItem(atPath: state)
         }
-        var command = ["/bin/sh", "-c", #"exec "$0" >"$1" 2>&1"#, root + "/bin/container-start.sh", state + "/out.log"]
-        if geteuid() == 0 {
-            let user = try TestEnvironment.value("CLERK_WEBHOOK_TEST_RUN_USER")
-            guard let account = getpwnam(user) else { throw POSIXError(.ENOENT) }
-            chown(state, account.pointee.pw_uid, account.pointee.pw_gid)
-            command = ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--init-groups", "--"] + command
-        }
+        let command = try asRunUser(
+            ["/bin/sh", "-c", #"exec "$0" >"$1" 2>&1"#, root + "/bin/container-start.sh", state + "/out.log"],
+            owning: [state])
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
         let environment = Self.environment(root: root, state: state, listen: "127.0.0.1:\(port)").merging([
@@ -106,22 +102,5 @@ import Testing
             "CLERK_WEBHOOK_LISTEN": listen, "CLERK_WEBHOOK_STATE_DIR": state,
             "CLERK_WEBHOOK_BIN_DIR": root + "/bin", "CLERK_WEBHOOK_SHARE_DIR": root + "/share",
         ]
-    }
-
-    /// A port nothing listens on now, on 127.0.0.1.
-    func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

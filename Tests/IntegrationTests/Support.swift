@@ -294,3 +294,31 @@ final class LockedData: @unchecked Sendable {  // Every access holds `lock`.
     func append(_ value: Data) { lock.withLock { data.append(value) } }
     func get() -> Data { lock.withLock { data } }
 }
+
+/// A port nothing listens on now, on 127.0.0.1.
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+        }
+    }
+    guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// `command` as the stack's unprivileged account when the tests run as root (nginx, PostgreSQL
+/// and the workers run as it, and must be able to reach each other's sockets), handing `paths`
+/// to that account first; unchanged otherwise.
+func asRunUser(_ command: [String], owning paths: [String]) throws -> [String] {
+    guard geteuid() == 0 else { return command }
+    let user = try TestEnvironment.value("CLERK_WEBHOOK_TEST_RUN_USER")
+    guard let account = getpwnam(user) else { throw POSIXError(.ENOENT) }
+    for path in paths { chown(path, account.pointee.pw_uid, account.pointee.pw_gid) }
+    return ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--init-groups", "--"] + command
+}

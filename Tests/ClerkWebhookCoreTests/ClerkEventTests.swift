@@ -44,6 +44,16 @@ import Testing
         #expect(event.type == "session.created")
     }
 
+    @Test(
+        "user types other than created/updated/deleted are ignored, whatever their data holds",
+        arguments: ["user.createdAtEdge", "user.Created", "user.created ", "User.updated", "user.deleted.v2"])
+    func otherUserTypes(type: String) throws {
+        // User-shaped data without updated_at: read as an upsert it would be a 400.
+        let body = #"{"type":"\#(type)","data":{"id":"user_1","object":"user","first_name":"Ada"}}"#
+        let event = try ClerkEvent(decoding: Array(body.utf8))
+        #expect(event == ClerkEvent(type: type, objectID: "user_1", change: .ignore))
+    }
+
     @Test("a missing data.id is malformed")
     func missingID() throws {
         #expect(throws: EventDecodingError.self) { try ClerkEvent(decoding: fixture("malformed.missing-data-id.json")) }

@@ -72,6 +72,17 @@ export CLERK_WEBHOOK_TEST_LOG_DIR=$CW_STATE
 export CLERK_WEBHOOK_TEST_FAULT_DATA=$CW_FAULT_DATA CLERK_WEBHOOK_TEST_FAULT_SOCKETS=$CW_FAULT_SOCKETS
 export CLERK_WEBHOOK_TEST_FAULT_DATABASE=clerk_webhook_faults
 (cd "$CW_ROOT" && swift test -Xswiftc -warnings-as-errors "$@")
+# The deployments tests start themselves live under $CW_STATE/deployment-*: none may outlive them.
+# grep exits 2 when a process ends while it reads, found or not: what it prints decides.
+left=$(grep -l -s -F -f <(echo "$CW_STATE/deployment-") /proc/[0-9]*/cmdline || true)
+if [[ -n $left ]]; then
+    echo "still running after the tests that started them: $left" >&2
+    for entry in $left; do
+        pid=${entry#/proc/}
+        kill -KILL "${pid%/cmdline}" 2>/dev/null || true
+    done
+    exit 1
+fi
 
 cw_log "one CGI invocation under valgrind: no memory errors, nothing definitely or indirectly lost"
 # The same code linked against the shared glibc (scripts/build.sh builds both): valgrind cannot

@@ -10,8 +10,9 @@ public final class PostgresConnection {
     private let handle: OpaquePointer
 
     /// Connects with a libpq URI or key=value string; `nil` leaves everything to libpq's `PG*`
-    /// variables. A 5 s connect timeout applies unless the connection string sets its own; Prisma's
-    /// client parameters are dropped and a mistyped password refused (`ConnectionString.forLibpq`).
+    /// variables. A 5 s connect timeout and `keepalives` apply unless the connection string sets
+    /// its own; Prisma's client parameters are dropped and a mistyped password refused
+    /// (`ConnectionString.forLibpq`).
     /// The error of a failed connection quotes no piece of the connection string that could hold
     /// the password.
     public init(url given: String?) throws(DatabaseError) {
@@ -22,8 +23,8 @@ public final class PostgresConnection {
             throw DatabaseError(sqlState: nil, message: error.message, connectionLost: true)
         }
         // Entries before `dbname` are defaults that the expanded connection string may override.
-        var keywords = ["connect_timeout", "fallback_application_name"]
-        var values = ["5", "clerk-webhook"]
+        var keywords = ["connect_timeout", "fallback_application_name"] + Self.keepalives.map(\.keyword)
+        var values = ["5", "clerk-webhook"] + Self.keepalives.map(\.value)
         if let url {
             keywords.append("dbname")
             values.append(url)
@@ -49,6 +50,20 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// TCP keepalives on a connection left idle (a warm worker waiting for its request, a
+    /// persistent one between requests): the first probe after 60 s idle, then every 10 s, given
+    /// up after 3 unanswered. They keep a NAT or firewall on the way to a remote database from
+    /// dropping the connection silently, and when one does, the socket reports the error within
+    /// 90 s, so the next request connects again (`isIdleAndOpen`) instead of waiting out its
+    /// statement timeout on a dead connection. Unix sockets ignore them.
+    public static let keepalives = [
+        (keyword: "keepalives_idle", value: "60"), (keyword: "keepalives_interval", value: "10"),
+        (keyword: "keepalives_count", value: "3"),
+    ]
+
+    /// The socket under the connection (for checks such as its TCP options).
+    public var socketDescriptor: Int32 { PQsocket(handle) }
 
     /// What a failed connection's message may quote: the names of libpq's and Prisma's options, the hosts,
     /// ports, user and database the attempt used, with the socket paths made of them. A password
@@ -88,6 +103,18 @@ public final class PostgresConnection {
 
     /// Whether the connection is still usable.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Whether an idle connection is still worth a statement: nothing arrived on it since its last
+    /// answer. A server that closed it since (a restart, `idle_session_timeout`,
+    /// `pg_terminate_backend`, a pooler's client timeout) left its goodbye (a FATAL error) and
+    /// end-of-file there; the next statement would fail on it. Nothing else comes unasked to a
+    /// connection that listens to no channel, so whatever arrived means: connect again. One poll
+    /// with no wait.
+    public func isIdleAndOpen() -> Bool {
+        guard isHealthy else { return false }
+        var ready = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&ready, 1, 0) == 0
+    }
 
     /// Runs one statement with text parameters (an unnamed statement: no server-side state)
     /// and returns its rows as text (`nil` = SQL NULL).
@@ -194,7 +221,8 @@ public final class PostgresConnection {
 }
 
 /// The executor the webhook uses: connects on first use (or ahead of time with `prepare()`), keeps
-/// the connection between requests, and drops it when it breaks so the next request reconnects.
+/// the connection between requests, and drops it when it breaks or the server has closed it since
+/// the last request, so that request connects again instead of failing.
 public final class PostgresExecutor: StatementExecutor {
     private let url: String?
     private let timeoutMillis: Int?
@@ -221,7 +249,7 @@ public final class PostgresExecutor: StatementExecutor {
 
     public func execute(_ statement: PlannedStatement) throws(DatabaseError) -> String? {
         let open: PostgresConnection
-        if let existing = connection, existing.isHealthy {
+        if let existing = connection, existing.isIdleAndOpen() {
             open = existing
         } else {
             connection = nil

@@ -94,7 +94,7 @@ import Testing
 }
 
 /// A child process started with default signal handling and nothing blocked, in its own process
-/// group, its output discarded. (Foundation's Process passes on the blocked signals of the thread
+/// group, its output discarded and no other descriptor inherited. (Foundation's Process passes on the blocked signals of the thread
 /// that starts it, and test threads block SIGTERM, so a script it starts would never see one.)
 struct SpawnedProcess {
     let pid: pid_t
@@ -120,6 +120,10 @@ struct SpawnedProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else: a pipe another test thread has open at this moment (Foundation's Process
+        // does not mark its pipes close-on-exec) would stay open in a long-lived child, and the
+        // reader of that pipe would wait for its end until the child exits.
+        guard let closeFrom = Self.addCloseFrom, closeFrom(&actions, 3) == 0 else { throw POSIXError(.ENOSYS) }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -129,6 +133,15 @@ struct SpawnedProcess {
         guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL) }
         self.pid = pid
     }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), which Swift's Glibc
+    /// module does not declare.
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+            dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np").map {
+                unsafeBitCast(
+                    $0, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+            }
 
     /// Whether the process has exited (reaped here, so ask again only until it says true).
     func hasExited() -> Bool {

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One deployment of nginx/ that a test starts and stops itself, on its own port and socket, with
+/// the staged image layout: nginx now, the workers (nginx/start-workers.sh) when asked.
+final class StandaloneDeployment {
+    let mode: String
+    let state: String
+    let base: String
+    private let root: String
+    private let databaseURL: String
+    private var nginx: SpawnedProcess?
+    private(set) var workers: SpawnedProcess?
+
+    /// Renders the site for `mode` and starts nginx; no workers yet.
+    init(mode: String, databaseURL: String) throws {
+        self.mode = mode
+        self.databaseURL = databaseURL
+        root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
+        // Under scripts/test.sh's directory, which it checks no process still names after the tests.
+        state = try TestEnvironment.value("CLERK_WEBHOOK_TEST_LOG_DIR") + "/deployment-" + uniqueToken()
+        try FileManager.default.createDirectory(atPath: state + "/temp", withIntermediateDirectories: true)
+        let port = try freePort()
+        base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
+        let render = root + "/share/nginx/render.sh"
+        for (template, output, values) in [
+            (
+                "clerk-webhook.conf.in", "site.conf",
+                ["LISTEN=127.0.0.1:\(port)", "BINARY=\(root)/bin/clerk-webhook", "FCGI_SOCKET=\(state)/workers.sock"]
+            ),
+            (
+                "standalone.conf.in", "nginx.conf",
+                [
+                    "PREFIX=\(state)", "SITE=\(state)/site.conf", "ERROR_LOG=\(state)/error.log",
+                    "ACCESS_LOG=\(state)/access.log",
+                ]
+            ),
+        ] {
+            let run = try ProcessRun(
+                render, [root + "/share/nginx/" + template] + values, environment: ["PATH": "/usr/bin:/bin"])
+            guard run.status == 0 else { throw Failure("render.sh \(template): \(run.stderr)") }
+            try run.stdout.write(toFile: state + "/" + output, atomically: false, encoding: .utf8)
+        }
+        let command = try asRunUser(
+            ["/usr/sbin/nginx", "-p", state, "-c", state + "/nginx.conf", "-e", state + "/error.log"],
+            owning: [state, state + "/temp", state + "/site.conf", state + "/nginx.conf"])
+        nginx = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: ["PATH": "/usr/bin:/bin"])
+        guard waitUntil(seconds: 10, { (try? curl(Self.quiet, url: base + "/other"))?.status == 404 }) else {
+            throw Failure("nginx never answered")
+        }
+    }
+
+    /// Starts two workers and waits until a health check goes through them.
+    func startWorkers() throws {
+        let command = try asRunUser(
+            [
+                "/bin/sh", "-c", #"exec "$0" "$@" >>"$WORKERS_LOG" 2>&1"#, root + "/share/nginx/start-workers.sh", mode,
+                state + "/workers.sock", root + "/bin/clerk-webhook", "2",
+            ], owning: [])
+        workers = try SpawnedProcess(
+            command[0], Array(command.dropFirst()),
+            environment: [
+                "PATH": "/usr/bin:/bin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+                "DATABASE_URL": databaseURL, "WORKERS_LOG": state + "/workers.log",
+            ])
+        guard waitUntil(seconds: 15, { (try? curl(Self.quiet, url: base + "/health"))?.status == 200 }) else {
+            throw Failure("the workers never answered: \(log)")
+        }
+    }
+
+    /// Stops the workers the way systemd or a container does (SIGTERM to the script).
+    func stopWorkers() throws {
+        guard let workers else { return }
+        kill(workers.pid, SIGTERM)
+        guard waitUntil(seconds: 10, { workers.hasExited() }) else { throw Failure("the workers did not stop") }
+        self.workers = nil
+    }
+
+    /// What the workers printed so far.
+    var log: String { (try? String(contentsOfFile: state + "/workers.log", encoding: .utf8)) ?? "" }
+
+    deinit {
+        // SIGTERM first: the script then stops what it started in sessions of its own (fcgiwrap),
+        // which killing its process group would leave running.
+        try? stopWorkers()
+        workers?.killGroup()
+        nginx?.killGroup()
+        // What the workers printed stays for scripts/test.sh's scan for secrets and personal data.
+        if let logs = ProcessInfo.processInfo.environment["CLERK_WEBHOOK_TEST_LOG_DIR"] {
+            try? FileManager.default.copyItem(
+                atPath: state + "/workers.log", toPath: logs + "/deployment-\(mode)-\(uniqueToken()).out")
+        }
+        try? FileManager.default.removeItem(atPath: state)
+    }
+
+    /// Polls that expect refused connections keep curl's "Failed to connect" out of the test log.
+    static let quiet = ["--no-show-error"]
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// What Svix sees when a deployment's parts fail around the webhook rather than in it.
+@Suite struct DeploymentFaultTests {
+    @Test(
+        "no worker behind nginx: 503 + Retry-After, nothing written; redelivered once they run: applied",
+        arguments: ["cgi", "warm", "persistent"])
+    func workersDown(mode: String) throws {
+        // nginx up, its workers not (not started yet, restarting, stopped): the webhook's own
+        // retryable answer, 503 with Retry-After in JSON, not nginx's HTML 502 page.
+        let database = try TestDatabase()
+        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
+
+        // 1. Nothing listens on the socket yet (no file).
+        let user = "user_" + uniqueToken()
+        let id = "msg_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: "outage-\(user)@example.com", first: "Ada", updatedAt: 7)
+        try expectUnavailable(try signedPost(body, url: deployment.base, id: id))
+        try expectUnavailable(try curl([], url: deployment.base + "/health"))
+        #expect(try database.user(user) == nil)
+        #expect(try database.ledgerOutcome(id) == nil)
+
+        // 2. The workers start; Svix's redelivery of the same message is applied.
+        try deployment.startWorkers()
+        let redelivered = try signedPost(body, url: deployment.base, id: id)
+        #expect(redelivered.status == 200)
+        #expect(redelivered.body == #"{"ok":true,"outcome":"applied"}"#)
+        #expect(try database.user(user) == UserRow(email: "outage-\(user)@example.com", name: "Ada", clerkUpdatedAt: 7))
+
+        // 3. The workers stop (a socket file may be left behind, refusing connections).
+        try deployment.stopWorkers()
+        let later = "msg_" + uniqueToken()
+        try expectUnavailable(try signedPost(ClerkPayload.deleted(id: user), url: deployment.base, id: later))
+        #expect(try database.ledgerOutcome(later) == nil)
+        #expect(try database.user(user)?.deleted == false)
+    }
+
+    @Test(
+        "the server closed the workers' connections (restart, idle timeout, pooler): the next deliveries still 200",
+        arguments: ["cgi", "warm", "persistent"])
+    func connectionsClosedByServer(mode: String) throws {
+        // Warm workers connect before their request arrives and persistent ones keep their
+        // connection; either may find it closed by the server since. That is no reason for a 503.
+        let database = try TestDatabase()
+        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
+        try deployment.startWorkers()
+        let user = "user_" + uniqueToken()
+        for round in 1...3 {
+            // Every connection the workers hold now (the health checks and deliveries so far),
+            // closed by the server; a backend is gone from pg_stat_activity once it said goodbye.
+            let pids = try database.query(
+                """
+                SELECT pid::text FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'clerk-webhook' AND pid <> pg_backend_pid()
+                """
+            ).compactMap { $0.first ?? nil }
+            if mode != "cgi" { #expect(!pids.isEmpty, "round \(round): no worker held a connection") }
+            let list = "{" + pids.joined(separator: ",") + "}"
+            _ = try database.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", list)
+            #expect(
+                waitUntil(seconds: 10) {
+                    (try? database.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list))
+                        == [["0"]]
+                }, "round \(round): the terminated backends lingered")
+            // Both workers' turn comes within these (each warm worker serves one and is replaced).
+            for step in 0..<4 {
+                let body = ClerkPayload.user(
+                    "user.updated", id: user, email: nil, first: "R\(round)S\(step)",
+                    updatedAt: Int64(round * 10 + step))
+                let reply = try signedPost(body, url: deployment.base)
+                #expect(reply.status == 200, "round \(round), delivery \(step): \(reply.status) \(reply.body)")
+            }
+        }
+        #expect(try database.user(user)?.name == "R3S3")
+        #expect(!deployment.log.contains("retryable-error"), "\(deployment.log)")
+    }
+
+    /// The webhook's retryable answer: 503, Retry-After, a JSON body.
+    func expectUnavailable(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let headers = reply.headers.lowercased()
+        #expect(reply.status == 503, "\(reply.status) \(reply.body)", sourceLocation: sourceLocation)
+        #expect(headers.contains("retry-after: 5"), "\(reply.headers)", sourceLocation: sourceLocation)
+        #expect(headers.contains("content-type: application/json"), "\(reply.headers)", sourceLocation: sourceLocation)
+        #expect(
+            reply.body.trimmingCharacters(in: .whitespacesAndNewlines)
+                == #"{"error":"Temporarily unavailable, retry later"}"#, sourceLocation: sourceLocation)
+    }
+}

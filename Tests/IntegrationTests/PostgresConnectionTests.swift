@@ -1,0 +1,61 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The connection a worker keeps between requests: what happens to it while it sits idle.
+@Suite struct PostgresConnectionTests {
+    @Test("closed by the server while idle: the next delivery connects again and is applied")
+    func reconnectsAfterServerClose() throws {
+        let database = try TestDatabase()
+        let webhook = try Deliverer(databaseURL: database.url)
+        let user = "user_" + uniqueToken()
+        #expect(webhook.deliver(ClerkPayload.user(id: user, email: nil, updatedAt: 1)) == .accepted(.applied))
+        for stamp in Int64(2)...4 {
+            // The executor's one connection, closed by the server; gone once it said goodbye.
+            let pids = try database.query(
+                """
+                SELECT pid::text FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                """
+            ).compactMap { $0.first ?? nil }
+            #expect(pids.count == 1)
+            let list = "{" + pids.joined(separator: ",") + "}"
+            _ = try database.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", list)
+            #expect(
+                waitUntil(seconds: 10) {
+                    (try? database.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list))
+                        == [["0"]]
+                })
+            let update = ClerkPayload.user("user.updated", id: user, email: nil, first: "N\(stamp)", updatedAt: stamp)
+            #expect(webhook.deliver(update) == .accepted(.applied))
+        }
+        #expect(try database.user(user)?.name == "N4")
+    }
+
+    @Test("TCP keepalives on by default (60 s idle, every 10 s, 3 probes); the connection string may set its own")
+    func keepalives() throws {
+        let database = try TestDatabase()
+        let tcp = try TestEnvironment.tlsDatabaseURL(database.name)
+        #expect(try Self.keepaliveOptions(PostgresConnection(url: tcp)) == [1, 60, 10, 3])
+        let own = try PostgresConnection(url: tcp + "&keepalives_idle=30&keepalives_interval=5&keepalives_count=2")
+        #expect(Self.keepaliveOptions(own) == [1, 30, 5, 2])
+        #expect(try Self.keepaliveOptions(PostgresConnection(url: tcp + "&keepalives=0")).first == 0)
+    }
+
+    /// SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT of the connection's socket.
+    static func keepaliveOptions(_ connection: PostgresConnection) -> [Int32] {
+        [
+            (SOL_SOCKET, SO_KEEPALIVE), (Int32(IPPROTO_TCP), TCP_KEEPIDLE), (Int32(IPPROTO_TCP), TCP_KEEPINTVL),
+            (Int32(IPPROTO_TCP), TCP_KEEPCNT),
+        ].map { level, name in
+            var value: Int32 = -1
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(connection.socketDescriptor, level, name, &value, &length) == 0 ? value : -1
+        }
+    }
+}

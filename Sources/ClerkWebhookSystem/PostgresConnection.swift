@@ -259,7 +259,9 @@ public final class PostgresExecutor: StatementExecutor {
         do {
             return try open.execute(statement, timeoutMillis: timeoutMillis).first?.first ?? nil
         } catch {
-            if error.connectionLost { connection = nil }
+            // A read-only session (a standby, or default_transaction_read_only set for maintenance
+            // when it connected) stays read-only: the next request connects again, as after a lost one.
+            if error.connectionLost || error.sqlState == "25006" { connection = nil }
             throw error
         }
     }

@@ -37,6 +37,27 @@ import Testing
         #expect(try database.user(user)?.name == "N4")
     }
 
+    @Test("read-only when it connected (maintenance, a standby): 503; once writable again, the next delivery applies")
+    func reconnectsAfterReadOnly() throws {
+        let database = try TestDatabase()
+        let readOnly = { (on: Bool) throws -> Void in
+            try database.connection.execute(
+                PlannedStatement(
+                    sql:
+                        #"ALTER DATABASE "\#(database.name)" SET default_transaction_read_only = \#(on ? "on" : "off")"#,
+                    parameters: []))
+        }
+        try readOnly(true)
+        let webhook = try Deliverer(databaseURL: database.url)
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: nil, first: "Ro", updatedAt: 1)
+        let id = "msg_" + uniqueToken()
+        #expect(webhook.deliver(body, id: id) == .unavailable)
+        try readOnly(false)
+        #expect(webhook.deliver(body, id: id) == .accepted(.applied))
+        #expect(try database.user(user)?.name == "Ro")
+    }
+
     @Test("TCP keepalives on by default (60 s idle, every 10 s, 3 probes); the connection string may set its own")
     func keepalives() throws {
         let database = try TestDatabase()

@@ -58,6 +58,32 @@ import Testing
         #expect(try database.user(user)?.name == "Ro")
     }
 
+    @Test("the application's own migrations of public.users while a worker keeps its connection: still applied")
+    func usersTableChangedUnderneath() throws {
+        let database = try TestDatabase()
+        let webhook = try Deliverer(databaseURL: database.url)
+        let user = "user_" + uniqueToken()
+        #expect(
+            webhook.deliver(ClerkPayload.user(id: user, email: nil, first: "A", updatedAt: 1)) == .accepted(.applied))
+        // Columns added before and after the ones the function reads, one dropped, one retyped.
+        for (stamp, change) in [
+            "ADD COLUMN avatar_url text", "ADD COLUMN plan text NOT NULL DEFAULT 'free'", "DROP COLUMN avatar_url",
+            "ALTER COLUMN name TYPE varchar(200)",
+        ].enumerated() {
+            try database.connection.execute(
+                PlannedStatement(sql: "ALTER TABLE public.users " + change, parameters: []))
+            let update = ClerkPayload.user(
+                "user.updated", id: user, email: "m\(stamp)-\(user)@example.com", first: "M\(stamp)",
+                updatedAt: Int64(stamp + 2))
+            #expect(webhook.deliver(update) == .accepted(.applied), "after \(change)")
+            let created = "user_" + uniqueToken()
+            #expect(
+                webhook.deliver(ClerkPayload.user(id: created, email: nil, updatedAt: 1)) == .accepted(.applied),
+                "a new user after \(change)")
+        }
+        #expect(try database.user(user)?.name == "M3")
+    }
+
     @Test("TCP keepalives on by default (60 s idle, every 10 s, 3 probes); the connection string may set its own")
     func keepalives() throws {
         let database = try TestDatabase()

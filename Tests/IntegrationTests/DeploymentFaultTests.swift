@@ -1,3 +1,5 @@
+import ClerkWebhookCore
+import ClerkWebhookSystem
 import Foundation
 import Testing
 
@@ -78,6 +80,22 @@ final class StandaloneDeployment {
         kill(workers.pid, SIGTERM)
         guard waitUntil(seconds: 10, { workers.hasExited() }) else { throw Failure("the workers did not stop") }
         self.workers = nil
+    }
+
+    /// The process ids of the clerk-webhook workers running now (the script's descendants).
+    func workerProcesses() -> Set<Int32> {
+        guard let workers else { return [] }
+        var found: Set<Int32> = []
+        var queue = [workers.pid]
+        while let pid = queue.popLast() {
+            let children =
+                (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8))?
+                .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? []
+            queue += children
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+            if command.hasPrefix("clerk-webhook") { found.insert(pid) }
+        }
+        return found
     }
 
     /// What the workers printed so far.
@@ -179,6 +197,41 @@ final class StandaloneDeployment {
         }
         #expect(try database.user(user)?.name == "R3S3")
         #expect(!deployment.log.contains("retryable-error"), "\(deployment.log)")
+    }
+
+    @Test(
+        "the sender gives up while the delivery waits (Svix's 15 s): it still completes, and the worker lives on",
+        arguments: ["cgi", "warm", "persistent"])
+    func senderGivesUp(mode: String) throws {
+        let database = try TestDatabase()
+        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
+        try deployment.startWorkers()
+        let user = "user_" + uniqueToken()
+        #expect(
+            try signedPost(ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1), url: deployment.base)
+                .status == 200)
+        let workersBefore = deployment.workerProcesses()
+
+        // Another session holds the row: the update waits inside PostgreSQL while curl gives up.
+        let holder = try database.holdRowLock(user)
+        let id = "msg_" + uniqueToken()
+        let updated = ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
+        let gaveUp = try signedPost(
+            updated, url: deployment.base, id: id, extra: ["--max-time", "1", "--no-show-error"])
+        #expect(gaveUp.status == 0, "curl did not give up: \(gaveUp.status)")
+        try holder.execute(PlannedStatement(sql: "ROLLBACK", parameters: []))
+        #expect(waitUntil(seconds: 10) { (try? database.ledgerOutcome(id)) == "applied" }, "\(deployment.log)")
+        #expect(try database.user(user)?.name == "After")
+        // The next deliveries are answered, by the same workers in persistent mode.
+        Thread.sleep(forTimeInterval: 0.5)
+        for stamp in Int64(3)...6 {
+            let next = ClerkPayload.user("user.updated", id: user, email: nil, first: "N\(stamp)", updatedAt: stamp)
+            #expect(try signedPost(next, url: deployment.base).status == 200)
+        }
+        if mode == "persistent" {
+            #expect(deployment.workerProcesses() == workersBefore, "a worker died: \(deployment.log)")
+        }
+        #expect(!deployment.log.contains("signal"), "\(deployment.log)")
     }
 
     /// The webhook's retryable answer: 503, Retry-After, a JSON body.

@@ -82,15 +82,16 @@ func curl(_ arguments: [String], body: [UInt8]? = nil, url: String) throws -> HT
 }
 
 /// POSTs `body` to `url` signed now with the test secret, with svix (or Standard Webhooks) header
-/// names; `tamper` changes the body after signing.
+/// names; `tamper` changes the body after signing; `extra` are more curl arguments.
 func signedPost(
-    _ body: [UInt8], url: String, id: String = "msg_" + uniqueToken(), prefix: String = "svix", tamper: Bool = false
+    _ body: [UInt8], url: String, id: String = "msg_" + uniqueToken(), prefix: String = "svix", tamper: Bool = false,
+    extra: [String] = []
 ) throws -> HTTPReply {
     let now = Int64(Date().timeIntervalSince1970)
     let signature = TestEnvironment.signer.signature(id: id, timestamp: now, body: body)
     let sent = tamper ? body + Array(" ".utf8) : body
     let headers = ["\(prefix)-id: \(id)", "\(prefix)-timestamp: \(now)", "\(prefix)-signature: \(signature)"]
-    return try curl(["-X", "POST"] + headers.flatMap { ["-H", $0] }, body: sent, url: url)
+    return try curl(["-X", "POST"] + headers.flatMap { ["-H", $0] } + extra, body: sent, url: url)
 }
 
 /// Polls `condition` every 50 ms until it holds or `seconds` pass.

@@ -9,12 +9,13 @@ public enum ProcessEnvironment {
     /// The settings that may come from a file instead: when `NAME` is unset and `NAME_FILE` names a
     /// readable file, its contents become `NAME` (Docker and systemd secrets). Only these: other
     /// `*_FILE` variables in the environment (`SSL_CERT_FILE`, ...) belong to other programs.
-    public static let fileBackedVariables = [
-        "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET", "DATABASE_URL", "CLERK_SECRET_KEY",
-    ]
+    public static let fileBackedVariables = FileBackedSetting.names
 
     /// The process environment, with `fileBackedVariables` read from their files where set so
-    /// (contents without trailing newlines).
+    /// (contents without trailing newlines). A `NAME_FILE` that was read is gone from the result;
+    /// one that could not be read, or that is set beside `NAME`, stays there for the configuration
+    /// to refuse (`FileBackedSetting.problem`), so that a mistyped path is an error, not a silent
+    /// fall-back to libpq's defaults or a missing secret. An empty `NAME_FILE` counts as unset.
     public static func variables() -> [String: String] {
         var variables: [String: String] = [:]
         var cursor = environ
@@ -27,12 +28,17 @@ public enum ProcessEnvironment {
             }
             cursor += 1
         }
-        for target in fileBackedVariables where variables[target] == nil {
-            if let path = variables[target + "_FILE"], let contents = readFile(path) {
-                var value = contents
-                while value.last == "\n" || value.last == "\r" { value.removeLast() }
-                variables[target] = value
+        for target in fileBackedVariables {
+            let fileVariable = target + "_FILE"
+            guard let path = variables[fileVariable] else { continue }
+            guard !path.isEmpty else {
+                variables[fileVariable] = nil
+                continue
             }
+            guard variables[target] == nil, var value = readFile(path) else { continue }
+            while value.last == "\n" || value.last == "\r" { value.removeLast() }
+            variables[target] = value
+            variables[fileVariable] = nil
         }
         return variables
     }

@@ -31,7 +31,12 @@ struct DatabaseOptions: ParsableArguments {
     var url: String?
 
     func connect() throws -> PostgresConnection {
-        try PostgresConnection(url: url ?? ProcessEnvironment.variables()["DATABASE_URL"])
+        if let url { return try PostgresConnection(url: url) }
+        let environment = ProcessEnvironment.variables()
+        if let problem = FileBackedSetting.problem("DATABASE_URL", in: environment) {
+            throw CommandError(problem.message)
+        }
+        return try PostgresConnection(url: environment["DATABASE_URL"])
     }
 }
 

@@ -20,6 +20,13 @@ struct SigningOptions: ParsableArguments {
     /// The body to send and the three svix headers, signed now.
     func signed() throws -> (body: [UInt8], headers: [(String, String)]) {
         let environment = ProcessEnvironment.variables()
+        if secret == nil {
+            do {
+                try FileBackedSetting.check(["CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET"], in: environment)
+            } catch {
+                throw CommandError(error.message)
+            }
+        }
         guard
             let secrets = secret ?? environment["CLERK_WEBHOOK_SIGNING_SECRET"] ?? environment["CLERK_WEBHOOK_SECRET"]
         else {

@@ -103,6 +103,26 @@ import Testing
                 ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_LOG_LEVEL": "loud"],
                 "CLERK_WEBHOOK_LOG_LEVEL"
             ),
+            // A NAME_FILE left by ProcessEnvironment.variables(): unreadable, or set beside NAME.
+            (
+                ["CLERK_WEBHOOK_SIGNING_SECRET_FILE": "/run/secrets/clerk"],
+                "CLERK_WEBHOOK_SIGNING_SECRET_FILE names /run/secrets/clerk"
+            ),
+            (
+                ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "DATABASE_URL_FILE": "/run/secrets/db"],
+                "DATABASE_URL_FILE names /run/secrets/db, which cannot be read"
+            ),
+            (
+                ["CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "CLERK_WEBHOOK_SIGNING_SECRET_FILE": "/run/secrets/clerk"],
+                "CLERK_WEBHOOK_SIGNING_SECRET and CLERK_WEBHOOK_SIGNING_SECRET_FILE are both set"
+            ),
+            (
+                [
+                    "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_x", "DATABASE_URL": "postgresql:///a",
+                    "DATABASE_URL_FILE": "/d",
+                ],
+                "DATABASE_URL and DATABASE_URL_FILE are both set"
+            ),
         ])
     func configErrors(environment: [String: String], variable: String) {
         let error = #expect(throws: ConfigurationError.self) { try WebhookConfig(environment: environment) }

@@ -119,6 +119,56 @@ import Testing
         ])
         #expect(result.stdout.hasPrefix("Status: 200"))
     }
+
+    @Test("DATABASE_URL_FILE is read; one that cannot be read is a 500 naming it, never libpq's defaults")
+    func databaseURLFile() throws {
+        let database = try TestDatabase()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("database-url-" + uniqueToken())
+        try Data((database.url + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let user = "user_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: nil, first: "File", updatedAt: 1)
+        let read = try CGIAnswer(
+            body, id: "msg_" + user, databaseURL: nil, environment: ["DATABASE_URL_FILE": file.path])
+        #expect(read.status == 200, "\(read.log)")
+        #expect(try database.user(user)?.name == "File")
+
+        // libpq's own defaults reach the same database here: a typo in the path must not fall back to them.
+        let defaults = [
+            "PGHOST": try TestEnvironment.value("CLERK_WEBHOOK_TEST_PGHOST"),
+            "PGPORT": try TestEnvironment.value("CLERK_WEBHOOK_TEST_PGPORT"), "PGDATABASE": database.name,
+            "PGUSER": "postgres",
+        ]
+        let other = "user_" + uniqueToken()
+        let missing = file.path + "-typo"
+        for (environment, expected) in [
+            (["DATABASE_URL_FILE": missing], "DATABASE_URL_FILE names \(missing), which cannot be read"),
+            (
+                ["DATABASE_URL_FILE": file.path, "DATABASE_URL": database.url],
+                "DATABASE_URL and DATABASE_URL_FILE are both set"
+            ),
+        ] {
+            let refused = try CGIAnswer(
+                ClerkPayload.user(id: other, email: nil, updatedAt: 1), id: "msg_" + other, databaseURL: nil,
+                environment: defaults.merging(environment) { $1 })
+            #expect(refused.status == 500)
+            #expect(refused.log.contains(expected), "\(refused.log)")
+        }
+        #expect(try database.user(other) == nil)
+        #expect(try database.ledgerOutcome("msg_" + other) == nil)
+    }
+
+    @Test("a signing secret file that cannot be read: 500 naming it, not 'not set'")
+    func unreadableSecretFile() throws {
+        let missing = "/nonexistent/clerk-" + uniqueToken()
+        let result = try run(
+            [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": "2", "GATEWAY_INTERFACE": "CGI/1.1",
+                "CLERK_WEBHOOK_SIGNING_SECRET_FILE": missing,
+            ], stdin: Array("{}".utf8))
+        #expect(result.stdout.hasPrefix("Status: 500"))
+        #expect(result.stderr.contains("CLERK_WEBHOOK_SIGNING_SECRET_FILE names \(missing), which cannot be read"))
+    }
 }
 
 /// The shipped binary links libpq (without Kerberos and LDAP) and OpenSSL statically

@@ -17,6 +17,27 @@ import Testing
             try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment)
     }
 
+    @Test("a DATABASE_URL_FILE or CLERK_SECRET_KEY_FILE that cannot be read: one line naming it, exit 1")
+    func unreadableSettingFiles() throws {
+        let missing = "/nonexistent/setting-" + uniqueToken()
+        for (arguments, variable) in [
+            (["status"], "DATABASE_URL"), (["migrate"], "DATABASE_URL"), (["ensure", "user_x"], "CLERK_SECRET_KEY"),
+            (["sign", "fixtures/user.created.json"], "CLERK_WEBHOOK_SIGNING_SECRET"),
+        ] {
+            let run = try ProcessRun(
+                try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments,
+                environment: [
+                    "PATH": "/usr/bin:/bin", "CLERK_SYNC_MIGRATIONS_DIR": Self.migrationsDirectory,
+                    variable + "_FILE": missing,
+                ])
+            // status reports on stdout, line by line; the others fail with one line on stderr.
+            let output = arguments == ["status"] ? run.stdout : run.stderr
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            #expect(output.contains("\(variable)_FILE names \(missing), which cannot be read"), "\(output)")
+            #expect(output.split(separator: "\n").count == 1, "\(output)")
+        }
+    }
+
     @Test("migrate applies every file once, records it, and is current the second time")
     func migrate() throws {
         let database = try TestDatabase(migrated: false)

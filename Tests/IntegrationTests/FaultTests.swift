@@ -13,14 +13,15 @@ struct CGIAnswer {
     var hasRetryAfter: Bool { output.contains("\r\nRetry-After: ") }
 
     /// Signs `body` now and runs the binary once as fcgiwrap would.
-    init(_ body: [UInt8], id: String, databaseURL: String, environment extra: [String: String] = [:]) throws {
+    init(_ body: [UInt8], id: String, databaseURL: String?, environment extra: [String: String] = [:]) throws {
         let now = Int64(Date().timeIntervalSince1970)
         var environment = [
             "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.count), "GATEWAY_INTERFACE": "CGI/1.1",
             "HTTP_SVIX_ID": id, "HTTP_SVIX_TIMESTAMP": String(now),
             "HTTP_SVIX_SIGNATURE": TestEnvironment.signer.signature(id: id, timestamp: now, body: body),
-            "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret, "DATABASE_URL": databaseURL,
+            "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
         ]
+        environment["DATABASE_URL"] = databaseURL
         environment.merge(extra) { _, new in new }
         let run = try ProcessRun(
             try TestEnvironment.value("CLERK_WEBHOOK_TEST_BINARY"), environment: environment, stdin: body)

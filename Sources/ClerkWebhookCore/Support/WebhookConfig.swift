@@ -24,6 +24,8 @@ public struct WebhookConfig: Equatable, Sendable {
             let trimmed = trimmingSpaces(raw)
             return trimmed.isEmpty ? nil : trimmed
         }
+        try FileBackedSetting.check(
+            ["CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET", "DATABASE_URL"], in: environment)
         if let secrets = value("CLERK_WEBHOOK_SIGNING_SECRET") {
             signingSecrets = secrets
             signingSecretsVariable = "CLERK_WEBHOOK_SIGNING_SECRET"

@@ -199,4 +199,18 @@ import Testing
         #expect(error?.message.contains("SECRETVALUE") == false)
         #expect(error?.message.contains("TEST_SECRET") == true)
     }
+
+    @Test(
+        "a secret in quotes, or a Clerk API key in its place, is named as such (and still not quoted)",
+        arguments: [
+            (#""whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw""#, "in quotes"),
+            ("'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'", "in quotes"),
+            ("sk_test_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "a Clerk API key"),
+            ("pk_live_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "a Clerk API key"),
+        ])
+    func secretHints(secret: String, hint: String) {
+        let error = #expect(throws: ConfigurationError.self) { try Self.verifier(secret) }
+        #expect(error?.message.contains(hint) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == false)
+    }
 }

@@ -30,12 +30,24 @@ public struct SignatureVerifier: Sendable {
             guard let key = crypto.base64Decode(Array(encoded.utf8)), key.count >= Self.minimumKeyBytes else {
                 throw ConfigurationError(
                     "\(variable): secret #\(position + 1) is not a whsec_<base64> signing secret"
+                        + Self.hint(for: token)
                         + " (copy it from Clerk Dashboard → Webhooks → Endpoint → Signing Secret)"
                 )
             }
             keys.append(key)
         }
         self.init(keys: keys, crypto: crypto)
+    }
+
+    // What a rejected secret most likely is, from its first characters only (the rest is never shown).
+    private static func hint(for token: Substring) -> String {
+        if let first = token.first, first == "\"" || first == "'" {
+            return ": it is in quotes, which Docker's --env-file and some .env loaders keep; write it without them"
+        }
+        if token.hasPrefix("sk_") || token.hasPrefix("pk_") {
+            return ": it is a Clerk API key (sk_/pk_), not the webhook endpoint's signing secret"
+        }
+        return ""
     }
 
     /// The `v1,<base64>` signature of a message under the first key.

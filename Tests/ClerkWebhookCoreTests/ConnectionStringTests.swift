@@ -48,11 +48,33 @@ import Testing
     }
 
     @Test(
+        "not a connection string at all (libpq would take it for a database name): refused, saying what it looks like",
+        arguments: [
+            ("https://Qz8wVb3n.supabase.co", "is the Supabase project's API URL, not its database"),
+            ("http://Qz8wVb3n.supabase.co/rest/v1", "is the Supabase project's API URL, not its database"),
+            ("jdbc:postgresql://h:5432/Qz8wVb3n", "drop the jdbc: prefix of a JDBC URL"),
+            ("postgresq://u:Qz8wVb3n@h/db", "it starts with postgresq://, and a URI must start with postgresql://"),
+            ("mysql://u:Qz8wVb3n@h/db", "it starts with mysql://"),
+            // With parameters (an = further on), the scheme still tells.
+            ("https://Qz8wVb3n.supabase.co/?apikey=x", "is the Supabase project's API URL, not its database"),
+            ("postgresq://u:Qz8wVb3n@h/db?sslmode=require", "it starts with postgresq://"),
+            ("PostgreSQL://u:Qz8wVb3n@h/db", "in lower case only; write postgresql://"),
+            ("Qz8wVb3n", "neither a postgresql:// URI nor key=value settings"),
+        ])
+    func notAConnectionString(url: String, explanation: String) throws {
+        let problem = try #require(#expect(throws: ConfigurationError.self) { try ConnectionString.forLibpq(url) })
+            .message
+        #expect(problem.contains(explanation), "\(problem)")
+        #expect(!problem.contains("Qz8w") && !problem.contains("Vb3n"))
+    }
+
+    @Test(
         "well-formed URIs and key=value strings pass",
         arguments: [
             "postgresql://u:Qz8w%40Vb3n%2F%25@db.ref.supabase.co:5432/postgres?sslmode=require",
             "postgresql://u:p?#:[x]@[::1]:5432/db", "postgresql:///db?host=/var/run/postgresql&user=me@corp",
-            "postgres://h", "postgresql://[::1]:5433,h2,h3:/db", "host=h password=a@b/c%zz", "",
+            "postgres://h", "postgresql://[::1]:5433,h2,h3:/db", "host=h password=a@b/c%zz", "", "  ",
+            "dbname=app",
         ])
     func wellFormed(url: String) {
         #expect(throws: Never.self) { try ConnectionString.forLibpq(url) }

@@ -52,6 +52,17 @@ import Testing
         #expect(result.stderr.contains(#"on socket \"/nonexistent/.s.PGSQL.5432\" failed"#), "\(result.stderr)")
     }
 
+    @Test("the Supabase project URL in DATABASE_URL: 503, and the log says what it is instead of a socket error")
+    func projectURLForDatabase() throws {
+        let result = try run([
+            "REQUEST_METHOD": "GET", "CLERK_WEBHOOK_ROUTE": "health", "GATEWAY_INTERFACE": "CGI/1.1",
+            "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret, "DATABASE_URL": "https://abcdefgh.supabase.co",
+        ])
+        #expect(result.stdout.hasPrefix("Status: 503"))
+        #expect(result.stderr.contains("is the Supabase project's API URL, not its database"), "\(result.stderr)")
+        #expect(!result.stderr.contains(".s.PGSQL"), "\(result.stderr)")
+    }
+
     @Test("health: 503 when the migrations were not applied")
     func healthNotMigrated() throws {
         let result = try run([

@@ -25,7 +25,10 @@ public enum ConnectionString {
     ///   that is not a number). The message names the character, never the value.
     public static func forLibpq(_ url: String) throws(ConfigurationError) -> String {
         let bytes = Array(url.utf8)
-        guard let parts = URIParts(bytes) else { return url }
+        guard let parts = URIParts(bytes) else {
+            if let problem = notAConnectionString(bytes) { throw ConfigurationError(problem) }
+            return url
+        }
         if let problem = malformation(of: bytes, parts) {
             throw ConfigurationError("the connection string is not a valid URI: " + problem)
         }
@@ -39,6 +42,34 @@ public enum ConnectionString {
             result += kept.joined(separator: [ascii("&")])
         }
         return String(decoding: result, as: UTF8.self)
+    }
+
+    /// Why a string that is not a `postgres(ql)://` URI is no connection string either, or `nil`.
+    /// libpq would take one without an `=` for a database name on the default local socket, and
+    /// fail there with a message about that socket, far from the mistake. Names the scheme at most.
+    private static func notAConnectionString(_ bytes: [UInt8]) -> String? {
+        // What comes before the first = or space: a scheme there means a URI was meant.
+        let head = Array(bytes.prefix { $0 != ascii("=") && $0 != ascii(" ") })
+        let separator = Array("://".utf8)
+        let schemeEnd = head.indices.first { head[$0...].starts(with: separator) }
+        let blank = bytes.allSatisfy { $0 == ascii(" ") || $0 == ascii("\t") || $0 == ascii("\n") }
+        // key=value settings, libpq's other form, and a blank string (all defaults) are fine.
+        if schemeEnd == nil && (bytes.contains(ascii("=")) || blank) { return nil }
+        let lowered = String(decoding: head, as: UTF8.self).lowercased()
+        let lead = "the connection string is neither a postgresql:// URI nor key=value settings"
+        if lowered.hasPrefix("https://") || lowered.hasPrefix("http://") {
+            return lead + ": an http(s):// address is the Supabase project's API URL, not its database;"
+                + " use the database connection string (postgresql://…) from the dashboard's Connect dialog"
+        }
+        if lowered.hasPrefix("jdbc:") { return lead + ": drop the jdbc: prefix of a JDBC URL" }
+        if lowered.hasPrefix("postgresql://") || lowered.hasPrefix("postgres://") {
+            return lead + ": libpq recognizes the scheme in lower case only; write postgresql://"
+        }
+        if let colon = schemeEnd, colon > 0, head[..<colon].allSatisfy(isSchemeCharacter) {
+            let name = String(decoding: head[..<colon], as: UTF8.self).lowercased()
+            return lead + ": it starts with \(name)://, and a URI must start with postgresql:// or postgres://"
+        }
+        return lead
     }
 
     private static func isPrismaClientParameter(_ parameter: ArraySlice<UInt8>) -> Bool {
@@ -134,6 +165,11 @@ private struct URIParts {
 }
 
 private func ascii(_ scalar: Unicode.Scalar) -> UInt8 { UInt8(ascii: scalar) }
+
+private func isSchemeCharacter(_ byte: UInt8) -> Bool {
+    (byte >= ascii("a") && byte <= ascii("z")) || (byte >= ascii("A") && byte <= ascii("Z"))
+        || (byte >= ascii("0") && byte <= ascii("9")) || byte == ascii("+") || byte == ascii("-") || byte == ascii(".")
+}
 
 private func isHexDigit(_ byte: UInt8) -> Bool {
     (byte >= ascii("0") && byte <= ascii("9")) || (byte >= ascii("a") && byte <= ascii("f"))

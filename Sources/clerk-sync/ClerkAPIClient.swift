@@ -25,6 +25,13 @@ struct ClerkAPIOptions: ParsableArguments {
         guard key.allSatisfy({ !$0.isWhitespace && $0.isASCII }) else {
             throw ValidationError("CLERK_SECRET_KEY contains whitespace or non-ASCII characters")
         }
+        // Clerk's keys say what they are by their prefix; the key itself is never shown.
+        if key.hasPrefix("whsec_") || key.hasPrefix("pk_") {
+            throw CommandError(
+                "CLERK_SECRET_KEY holds a \(key.hasPrefix("pk_") ? "publishable key (pk_)" : "webhook signing secret (whsec_)"):"
+                    + " it takes the instance's secret key (sk_live_… or sk_test_…) from the Clerk Dashboard's API keys"
+            )
+        }
         var base = apiURL ?? environment["CLERK_API_URL"] ?? ClerkAPI.defaultBaseURL
         while base.hasSuffix("/") { base.removeLast() }
         guard base.hasPrefix("https://") || base.hasPrefix("http://") else {

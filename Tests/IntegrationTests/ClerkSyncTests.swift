@@ -38,6 +38,22 @@ import Testing
         }
     }
 
+    @Test(
+        "CLERK_SECRET_KEY holding another kind of Clerk key: one line saying which, exit 1, no request made",
+        arguments: [
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "webhook signing secret"),
+            ("pk_test_Zm9vYmFy", "publishable key"),
+        ])
+    func wrongKindOfKey(key: String, kind: String) throws {
+        let run = try ProcessRun(
+            try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"),
+            ["ensure", "user_x", "--api-url", "http://127.0.0.1:9/v1"],
+            environment: ["PATH": "/usr/bin:/bin", "CLERK_SECRET_KEY": key])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("CLERK_SECRET_KEY holds a \(kind)"), "\(run.stderr)")
+        #expect(!run.stderr.contains(key) && !run.stderr.contains("curl"), "\(run.stderr)")
+    }
+
     @Test("migrate applies every file once, records it, and is current the second time")
     func migrate() throws {
         let database = try TestDatabase(migrated: false)

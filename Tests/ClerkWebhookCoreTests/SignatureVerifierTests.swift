@@ -156,12 +156,16 @@ import Testing
         let verifier = try Self.verifier()
         try verifier.verify(headers: Self.headers(), body: Self.bodyA, now: Self.timestampA + 300)
         try verifier.verify(headers: Self.headers(), body: Self.bodyA, now: Self.timestampA - 300)
-        #expect(throws: SignatureFailure.timestampTooOld) {
+        #expect(throws: SignatureFailure.timestampTooOld(seconds: 301)) {
             try verifier.verify(headers: Self.headers(), body: Self.bodyA, now: Self.timestampA + 301)
         }
-        #expect(throws: SignatureFailure.timestampTooNew) {
+        #expect(throws: SignatureFailure.timestampTooNew(seconds: 301)) {
             try verifier.verify(headers: Self.headers(), body: Self.bodyA, now: Self.timestampA - 301)
         }
+        #expect(
+            SignatureFailure.timestampTooNew(seconds: 3600).description.hasPrefix(
+                "timestamp too new: 3600 s after this host's clock (tolerance 300 s;"))
+        #expect(SignatureFailure.timestampTooOld(seconds: 301).description.contains("this host's clock runs ahead"))
         for bad in ["-1", "hello", "1614265330.5", "1614265330abc", " ", "+1614265330", "99999999999999999999"] {
             #expect(throws: SignatureFailure.invalidTimestamp) {
                 try verifier.verify(headers: Self.headers(timestamp: bad), body: Self.bodyA, now: Self.timestampA)

@@ -67,8 +67,8 @@ public struct SignatureVerifier: Sendable {
         guard timestampText.utf8.count <= 18, timestampText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let timestamp = Int64(timestampText)
         else { throw .invalidTimestamp }
-        if timestamp < now - Self.toleranceSeconds { throw .timestampTooOld }
-        if timestamp > now + Self.toleranceSeconds { throw .timestampTooNew }
+        if timestamp < now - Self.toleranceSeconds { throw .timestampTooOld(seconds: now - timestamp) }
+        if timestamp > now + Self.toleranceSeconds { throw .timestampTooNew(seconds: timestamp - now) }
 
         var candidates: [[UInt8]] = []
         // Entries split at each space byte, as Svix's libraries split the header.
@@ -101,8 +101,10 @@ public enum SignatureFailure: Error, Equatable, Sendable, CustomStringConvertibl
     case missingHeader(String)
     case invalidID
     case invalidTimestamp
-    case timestampTooOld
-    case timestampTooNew
+    /// `seconds` before now: a replay, or this host's clock runs ahead.
+    case timestampTooOld(seconds: Int64)
+    /// `seconds` after now: this host's clock runs behind.
+    case timestampTooNew(seconds: Int64)
     case noVersion1Signature
     case noMatchingSignature
 
@@ -112,8 +114,12 @@ public enum SignatureFailure: Error, Equatable, Sendable, CustomStringConvertibl
         case .missingHeader(let name): "missing header \(name)"
         case .invalidID: "invalid svix-id header"
         case .invalidTimestamp: "invalid svix-timestamp header"
-        case .timestampTooOld: "timestamp too old"
-        case .timestampTooNew: "timestamp too new"
+        case .timestampTooOld(let seconds):
+            "timestamp too old: \(seconds) s before this host's clock (tolerance \(SignatureVerifier.toleranceSeconds) s;"
+                + " if every delivery fails this way, this host's clock runs ahead: check its time sync)"
+        case .timestampTooNew(let seconds):
+            "timestamp too new: \(seconds) s after this host's clock (tolerance \(SignatureVerifier.toleranceSeconds) s;"
+                + " if every delivery fails this way, this host's clock runs behind: check its time sync)"
         case .noVersion1Signature: "no well-formed v1 signature in svix-signature"
         case .noMatchingSignature:
             "no matching signature: a fresh, well-formed delivery that no configured secret signed (if every"

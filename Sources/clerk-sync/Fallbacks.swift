@@ -11,7 +11,10 @@ struct Reconcile: ParsableCommand {
             users deleted during the run cannot hide others), upserts each one \
             through the same function as the webhook (older snapshots never overwrite newer rows; \
             tombstones stay), then soft-deletes live rows whose user Clerk no longer has, each confirmed \
-            first with GET /v1/users/{id} (404). Nothing is written until the listing is complete. Needs \
+            first with GET /v1/users/{id} (404). Nothing is written until the listing is complete, nor \
+            at all when that would soft-delete every live user in the table or more than 10 % of them \
+            (and more than 10) — a key of another Clerk instance looks like that — unless \
+            --allow-mass-delete. Needs \
             CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) and DATABASE_URL. Exit 1 when anything failed.
 
             Example (nightly, from cron):
@@ -25,6 +28,13 @@ struct Reconcile: ParsableCommand {
 
     @Flag(help: "Print what would be created, updated and deleted (counts and ids) without writing.")
     var dryRun = false
+
+    @Flag(
+        help: """
+            Soft-delete even when that is every live user in the table, or more than 10 % of them (and \
+            more than 10): without it reconcile stops first, writing nothing.
+            """)
+    var allowMassDelete = false
 
     @Option(
         help: """
@@ -45,9 +55,17 @@ struct Reconcile: ParsableCommand {
         let rows = try sync.rows()
         let users = try listAllUsers(client)
 
-        for user in users { sync.apply(user, row: rows[user.id]) }
         let listed = Set(users.map(\.id))
         let candidates = deletionCandidates(rows: rows.values.sorted { $0.clerkID < $1.clerkID }, listed: listed)
+        // Before any write: a run that would empty the table is most likely aimed at the wrong instance.
+        if !allowMassDelete,
+            let refusal = massDeletionRefusal(
+                candidates: candidates.count, liveRows: rows.values.filter { !$0.deleted }.count)
+        {
+            guard dryRun else { throw CommandError(refusal + " Nothing was written.") }
+            note(refusal)
+        }
+        for user in users { sync.apply(user, row: rows[user.id]) }
         for row in candidates {
             try sync.confirmAndApply(row.clerkID, row: row, client: client)
         }

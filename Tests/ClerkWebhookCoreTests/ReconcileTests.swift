@@ -240,4 +240,19 @@ import Testing
         }
         #expect(churning.stepsBack == UserListing.maximumStepsBack + 1)
     }
+
+    @Test(
+        "mass deletion: every live user, or more than 10 % and more than 10, needs the operator's say-so",
+        arguments: [
+            (0, 0, false), (1, 1, false), (2, 2, true), (2, 3, false), (10, 11, false), (10, 10, true),
+            (11, 50, true), (10, 50, false), (100, 1000, false), (101, 1000, true),
+        ])
+    func massDeletion(candidates: Int, liveRows: Int, refused: Bool) {
+        let refusal = massDeletionRefusal(candidates: candidates, liveRows: liveRows)
+        #expect((refusal != nil) == refused)
+        if let refusal {
+            #expect(refusal.contains("\(candidates) of the table's \(liveRows) live users"))
+            #expect(refusal.contains("--allow-mass-delete"))
+        }
+    }
 }

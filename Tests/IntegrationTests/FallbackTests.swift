@@ -224,6 +224,41 @@ import Testing
         #expect(try database.dump() == before)
     }
 
+    @Test("a key of another Clerk instance (none of the table's users listed): stops before writing anything")
+    func anotherInstance() throws {
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        let ours = (0..<3).map { "user_\(t)_ours\($0)" }
+        for id in ours { try seed(database, id: id, email: nil, updatedAt: 1) }
+        // The other instance's users, none of them ours; ours are 404 there.
+        let clerk = try ClerkAPIStandIn(users: [
+            ClerkPayload.userObject(id: "user_\(t)_dev1", email: "dev1-\(t)@example.com", updatedAt: 5),
+            ClerkPayload.userObject(id: "user_\(t)_dev2", email: nil, updatedAt: 5),
+        ])
+        let before = try database.dump()
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(run.status == 1)
+        #expect(
+            run.stderr.contains(
+                "would soft-delete 3 of the table's 3 live users (every one: Clerk listed none of them)"),
+            "\(run.stderr)")
+        #expect(run.stderr.contains("Nothing was written."))
+        #expect(try database.dump() == before)
+        // Refused before any per-user confirmation.
+        #expect(try clerk.requests().filter { $0.path.hasPrefix("/v1/users/user_") }.isEmpty)
+
+        // --dry-run still shows the diff, with the warning; --allow-mass-delete goes ahead.
+        let dry = try clerkSync(["reconcile", "--dry-run"], database: database, clerk: clerk)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would delete 3: " + ours.joined(separator: " ")), "\(dry.stdout)")
+        #expect(dry.stderr.contains("--allow-mass-delete"))
+        #expect(try database.dump() == before)
+        let allowed = try clerkSync(["reconcile", "--allow-mass-delete"], database: database, clerk: clerk)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout.contains("reconcile: " + summary(created: 2, deleted: 3)), "\(allowed.stdout)")
+        for id in ours { #expect(try database.user(id)?.deleted == true) }
+    }
+
     @Test("a listing that keeps failing stops before writing: no user looks deleted")
     func failedListingWritesNothing() throws {
         let database = try TestDatabase()

@@ -118,3 +118,21 @@ public struct ReconcileReport: Sendable {
 public func deletionCandidates(rows: [SyncedRow], listed: Set<String>) -> [SyncedRow] {
     rows.filter { !$0.deleted && !listed.contains($0.clerkID) }
 }
+
+/// Why reconcile should not soft-delete `candidates` of the table's `liveRows` live Clerk users
+/// without the operator's say-so, or `nil`. A delete is terminal for every later event, and a
+/// `CLERK_SECRET_KEY` of another Clerk instance (development instead of production) lists none of
+/// the table's users: every row would look deleted in Clerk, each confirmed by a 404.
+public func massDeletionRefusal(candidates: Int, liveRows: Int) -> String? {
+    let limit = max(massDeletionFloor, liveRows / 10)
+    let everyone = liveRows >= 2 && candidates == liveRows
+    guard everyone || candidates > limit else { return nil }
+    return "reconcile would soft-delete \(candidates) of the table's \(liveRows) live users"
+        + (everyone ? " (every one: Clerk listed none of them)" : " (more than \(limit))")
+        + ", and a delete is final for every later event. A CLERK_SECRET_KEY of another Clerk instance"
+        + " (sk_test_ instead of sk_live_) looks like this. Check the key, see the ids with --dry-run, and"
+        + " pass --allow-mass-delete if Clerk really lost these users."
+}
+
+/// Up to this many deletions pass without --allow-mass-delete, whatever the table's size.
+public let massDeletionFloor = 10

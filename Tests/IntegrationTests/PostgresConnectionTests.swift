@@ -84,6 +84,35 @@ import Testing
         #expect(try database.user(user)?.name == "M3")
     }
 
+    @Test("a kept connection is reused between deliveries, over TLS too (nothing arrives unasked on it)")
+    func keptConnectionIsReused() throws {
+        let database = try TestDatabase()
+        for url in [database.url, try TestEnvironment.tlsDatabaseURL(database.name)] {
+            let webhook = try Deliverer(databaseURL: url)
+            let user = "user_" + uniqueToken()
+            var servers: Set<String> = []
+            for stamp in Int64(1)...4 {
+                let body = ClerkPayload.user(id: user, email: nil, first: "K\(stamp)", updatedAt: stamp)
+                #expect(webhook.deliver(body) == .accepted(.applied))
+                let pids = try database.query(
+                    """
+                    SELECT pid::text FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                    """
+                ).compactMap { $0.first ?? nil }
+                servers.formUnion(pids)
+            }
+            #expect(servers.count == 1, "\(url.contains("sslmode") ? "TLS" : "socket"): served by \(servers)")
+            webhook.executor.disconnect()
+            #expect(
+                waitUntil(seconds: 5) {
+                    (try? database.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    )) == [["0"]]
+                })
+        }
+    }
+
     @Test("TCP keepalives on by default (60 s idle, every 10 s, 3 probes); the connection string may set its own")
     func keepalives() throws {
         let database = try TestDatabase()

@@ -220,6 +220,14 @@ struct UserSync {
                 fail(id, error.description)
             }
         case 404:
+            if row == nil {
+                // A tombstone, as the webhook writes for a delete that overtakes its create. For a
+                // user who is signed in, a 404 more likely means a key of another Clerk instance.
+                note(
+                    "\(id): Clerk has no such user and the table never had it; a tombstone is written."
+                        + " If this user is signed in, CLERK_SECRET_KEY is probably another Clerk instance's"
+                        + " (clerk-sync resync \(id) undoes it once the key is right)")
+            }
             delete(id, row: row)
         default:
             fail(

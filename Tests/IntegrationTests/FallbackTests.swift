@@ -305,6 +305,10 @@ import Testing
         #expect(gone.status == 0)
         #expect(gone.stdout.contains("user_\(t)_gone: deleted"))
         #expect(gone.stdout.contains("user_\(t)_never: deleted"))
+        #expect(
+            gone.stderr.contains("user_\(t)_never: Clerk has no such user and the table never had it"),
+            "\(gone.stderr)")
+        #expect(!gone.stderr.contains("user_\(t)_gone:"), "\(gone.stderr)")
         #expect(try database.user("user_\(t)_gone")?.deleted == true)
         // A tombstone, so a late user.created for that id cannot bring it back.
         #expect(try database.user("user_\(t)_never")?.deleted == true)

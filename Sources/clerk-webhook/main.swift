@@ -37,4 +37,25 @@ func serve() -> Never {
     exit(0)
 }
 
+/// What `clerk-webhook --help` prints: run by hand outside any web server, it would otherwise
+/// answer an empty CGI request.
+let usage = """
+    clerk-webhook: keeps a Postgres users table in sync with Clerk's user events, delivered by Svix.
+    It is not run by hand: nginx hands it requests, as CGI through fcgiwrap (one process per request)
+    or as FastCGI workers under spawn-fcgi + multiwatch. nginx/start-workers.sh starts either; the
+    README has the set-up, and clerk-sync has the tools (sign, send, migrate, status, reconcile...).
+
+    Environment: CLERK_WEBHOOK_SIGNING_SECRET (or _FILE), DATABASE_URL (or _FILE),
+    CLERK_WEBHOOK_MAX_REQUESTS, CLERK_WEBHOOK_STATEMENT_TIMEOUT_MS, CLERK_WEBHOOK_LOG_LEVEL.
+
+    """
+
+// Only outside a CGI request (no REQUEST_METHOD): a web server never passes these arguments. argc
+// first, so that a request (argc 1) builds no argument strings.
+if CommandLine.argc == 2, getenv("REQUEST_METHOD") == nil,
+    let argument = CommandLine.unsafeArgv[1].map({ String(cString: $0) }), argument == "--help" || argument == "-h"
+{
+    ProcessEnvironment.write(usage, to: 1)
+    exit(0)
+}
 serve()

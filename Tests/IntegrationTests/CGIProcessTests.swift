@@ -31,6 +31,24 @@ import Testing
         #expect(try database.user(user) == UserRow(email: "cgi-\(user)@example.com", name: "Cgi", clerkUpdatedAt: 42))
     }
 
+    @Test("--help by hand says what the binary is and how it is run; in a request it changes nothing")
+    func help() throws {
+        let binary = try TestEnvironment.value("CLERK_WEBHOOK_TEST_BINARY")
+        for flag in ["--help", "-h"] {
+            let byHand = try ProcessRun(binary, [flag], environment: [:])
+            #expect(byHand.status == 0)
+            #expect(byHand.stdout.contains("nginx hands it requests"), "\(byHand.stdout)")
+            #expect(byHand.stderr.isEmpty)
+        }
+        let request = try ProcessRun(
+            binary, ["--help"],
+            environment: [
+                "REQUEST_METHOD": "GET", "GATEWAY_INTERFACE": "CGI/1.1",
+                "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
+            ])
+        #expect(request.stdout.hasPrefix("Status: 405"), "\(request.stdout)")
+    }
+
     @Test("no signing secret: 500 and a log line naming the variable")
     func missingSecret() throws {
         let result = try run(

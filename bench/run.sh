@@ -66,6 +66,13 @@ chmod -R a+rX "$venv"
 
 rows() { cw_psql "$direct_url" -tA -c "SELECT count(*) FROM public.users"; }
 
+# Between a row's concurrent run and its serial one: that run's thousands of writes leave dirty
+# pages to flush and autovacuum due on the tables it filled. Done now, so that no row's serial p50
+# measures the background work its own run (or the row before) left behind, whichever it lands on.
+quiesce() {
+    cw_psql "$direct_url" -q -c "VACUUM (ANALYZE) public.users, clerk_webhook.deliveries" -c "CHECKPOINT" >/dev/null
+}
+
 # $1 requests to sign now (signatures expire after 5 minutes) for run $2.
 make_requests() {
     python3 "$CW_ROOT/bench/make_requests.py" "$1" "$secret" "$2" >"$CW_STATE/requests.tsv"
@@ -156,6 +163,7 @@ scenario() {
     if [[ $serial == serial ]]; then
         local rps=$RPS p50=$P50 p99=$P99 ok=$OK cpu=$CPU
         make_requests 20000 "$name-serial"
+        quiesce
         drive 1 1 3
         serial_p50=$P50
         RPS=$rps P50=$p50 P99=$p99 OK=$((ok + OK)) CPU=$cpu
@@ -374,7 +382,8 @@ r11=$(ratio "$(field "bound: C FastCGI + a statement that writes nothing, persis
     echo "  and nothing else **${floor_instructions}k** (**${r9}×**)"
     echo
     echo "CGI mode's req/s is the better of direct and PgBouncer. Serial p50: one connection, one"
-    echo "delivery at a time. CPU per 2xx: user + system time during the concurrent run (clock ticks"
+    echo "delivery at a time, for 3 s after the row's concurrent run, once VACUUM and CHECKPOINT have"
+    echo "done the background work that run left. CPU per 2xx: user + system time during the concurrent run (clock ticks"
     echo "from /proc, reaped children included) of the deployment's workers (fcgiwrap with its CGI"
     echo "programs, multiwatch with its workers and their start-up, gunicorn), nginx, PostgreSQL with"
     echo "PgBouncer (a new server process per connection included), and wrk (pgbench in the"

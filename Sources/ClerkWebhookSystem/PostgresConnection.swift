@@ -107,9 +107,9 @@ public final class PostgresConnection {
     /// Whether an idle connection is still worth a statement: nothing arrived on it since its last
     /// answer. A server that closed it since (a restart, `idle_session_timeout`,
     /// `pg_terminate_backend`, a pooler's client timeout) left its goodbye (a FATAL error) and
-    /// end-of-file there; the next statement would fail on it. Nothing else comes unasked to a
-    /// connection that listens to no channel, so whatever arrived means: connect again. One poll
-    /// with no wait.
+    /// end-of-file there; the next statement would fail on it. A connection that listens to no
+    /// channel gets nothing else unasked (were it something harmless, connecting again costs one
+    /// connect), so whatever arrived means: connect again. One poll with no wait.
     public func isIdleAndOpen() -> Bool {
         guard isHealthy else { return false }
         var ready = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)

@@ -6,15 +6,10 @@ import ClerkWebhookCore
 
 /// Process-level facts: environment, clocks and stderr.
 public enum ProcessEnvironment {
-    /// The settings that may come from a file instead: when `NAME` is unset and `NAME_FILE` names a
-    /// readable file, its contents become `NAME` (Docker and systemd secrets). Only these: other
-    /// `*_FILE` variables in the environment (`SSL_CERT_FILE`, ...) belong to other programs.
-    public static let fileBackedVariables = FileBackedSetting.names
-
-    /// The process environment, with `fileBackedVariables` read from their files where set so
+    /// The process environment, with `FileBackedSetting.names` read from their files where set so
     /// (contents without trailing newlines). A `NAME_FILE` that was read is gone from the result;
     /// one that could not be read, or that is set beside `NAME`, stays there for the configuration
-    /// to refuse (`FileBackedSetting.problem`), so that a mistyped path is an error, not a silent
+    /// to refuse (`FileBackedSetting.check`), so that a mistyped path is an error, not a silent
     /// fall-back to libpq's defaults or a missing secret. An empty `NAME_FILE` counts as unset.
     public static func variables() -> [String: String] {
         var variables: [String: String] = [:]
@@ -28,7 +23,7 @@ public enum ProcessEnvironment {
             }
             cursor += 1
         }
-        for target in fileBackedVariables {
+        for target in FileBackedSetting.names {
             let fileVariable = target + "_FILE"
             guard let path = variables[fileVariable] else { continue }
             guard !path.isEmpty else {

@@ -15,9 +15,7 @@ struct ClerkAPIOptions: ParsableArguments {
 
     func client() throws -> ClerkAPIClient {
         let environment = ProcessEnvironment.variables()
-        if let problem = FileBackedSetting.problem("CLERK_SECRET_KEY", in: environment) {
-            throw CommandError(problem.message)
-        }
+        try requireUsable(["CLERK_SECRET_KEY"], in: environment)
         guard let key = environment["CLERK_SECRET_KEY"], !key.isEmpty else {
             throw ValidationError(
                 "no Clerk secret key: set CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) to the instance's sk_ key")

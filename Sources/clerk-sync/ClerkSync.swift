@@ -33,10 +33,17 @@ struct DatabaseOptions: ParsableArguments {
     func connect() throws -> PostgresConnection {
         if let url { return try PostgresConnection(url: url) }
         let environment = ProcessEnvironment.variables()
-        if let problem = FileBackedSetting.problem("DATABASE_URL", in: environment) {
-            throw CommandError(problem.message)
-        }
+        try requireUsable(["DATABASE_URL"], in: environment)
         return try PostgresConnection(url: environment["DATABASE_URL"])
+    }
+}
+
+/// Stops with one line when one of `names` was set through a `NAME_FILE` that cannot be used.
+func requireUsable(_ names: [String], in environment: [String: String]) throws {
+    do {
+        try FileBackedSetting.check(names, in: environment)
+    } catch {
+        throw CommandError(error.message)
     }
 }
 

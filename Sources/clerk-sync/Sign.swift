@@ -21,11 +21,7 @@ struct SigningOptions: ParsableArguments {
     func signed() throws -> (body: [UInt8], headers: [(String, String)]) {
         let environment = ProcessEnvironment.variables()
         if secret == nil {
-            do {
-                try FileBackedSetting.check(["CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET"], in: environment)
-            } catch {
-                throw CommandError(error.message)
-            }
+            try requireUsable(["CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET"], in: environment)
         }
         guard
             let secrets = secret ?? environment["CLERK_WEBHOOK_SIGNING_SECRET"] ?? environment["CLERK_WEBHOOK_SECRET"]

@@ -2,6 +2,11 @@ import ClerkWebhookCore
 import Testing
 
 @Suite struct ConnectionStringTests {
+    /// The message `forLibpq` refuses `url` with (the test fails when it is accepted).
+    func refusal(of url: String) throws -> String {
+        try #require(#expect(throws: ConfigurationError.self) { try ConnectionString.forLibpq(url) }).message
+    }
+
     @Test(
         "Prisma's client parameters and schema=public are dropped; everything else reaches libpq as written",
         arguments: [
@@ -41,8 +46,7 @@ import Testing
             ("postgresql://h1:5432,h2:Qz8w/db", "write a / in the user name or password as %2F"),
         ])
     func malformed(url: String, fix: String) throws {
-        let problem = try #require(#expect(throws: ConfigurationError.self) { try ConnectionString.forLibpq(url) })
-            .message
+        let problem = try refusal(of: url)
         #expect(problem.hasSuffix(fix))
         #expect(!problem.contains("Qz8w") && !problem.contains("Vb3n"))
     }
@@ -62,8 +66,7 @@ import Testing
             ("Qz8wVb3n", "neither a postgresql:// URI nor key=value settings"),
         ])
     func notAConnectionString(url: String, explanation: String) throws {
-        let problem = try #require(#expect(throws: ConfigurationError.self) { try ConnectionString.forLibpq(url) })
-            .message
+        let problem = try refusal(of: url)
         #expect(problem.contains(explanation), "\(problem)")
         #expect(!problem.contains("Qz8w") && !problem.contains("Vb3n"))
     }

@@ -172,20 +172,9 @@ final class StandaloneDeployment {
         for round in 1...3 {
             // Every connection the workers hold now (the health checks and deliveries so far),
             // closed by the server; a backend is gone from pg_stat_activity once it said goodbye.
-            let pids = try database.query(
-                """
-                SELECT pid::text FROM pg_stat_activity
-                WHERE datname = current_database() AND application_name = 'clerk-webhook' AND pid <> pg_backend_pid()
-                """
-            ).compactMap { $0.first ?? nil }
+            let pids = try database.otherClients()
             if mode != "cgi" { #expect(!pids.isEmpty, "round \(round): no worker held a connection") }
-            let list = "{" + pids.joined(separator: ",") + "}"
-            _ = try database.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", list)
-            #expect(
-                waitUntil(seconds: 10) {
-                    (try? database.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list))
-                        == [["0"]]
-                }, "round \(round): the terminated backends lingered")
+            #expect(try database.terminate(pids), "round \(round): the terminated backends lingered")
             // Both workers' turn comes within these (each warm worker serves one and is replaced).
             for step in 0..<4 {
                 let body = ClerkPayload.user(

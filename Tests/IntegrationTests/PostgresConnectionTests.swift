@@ -17,20 +17,9 @@ import Testing
         #expect(webhook.deliver(ClerkPayload.user(id: user, email: nil, updatedAt: 1)) == .accepted(.applied))
         for stamp in Int64(2)...4 {
             // The executor's one connection, closed by the server; gone once it said goodbye.
-            let pids = try database.query(
-                """
-                SELECT pid::text FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-                """
-            ).compactMap { $0.first ?? nil }
+            let pids = try database.otherClients()
             #expect(pids.count == 1)
-            let list = "{" + pids.joined(separator: ",") + "}"
-            _ = try database.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", list)
-            #expect(
-                waitUntil(seconds: 10) {
-                    (try? database.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list))
-                        == [["0"]]
-                })
+            #expect(try database.terminate(pids))
             let update = ClerkPayload.user("user.updated", id: user, email: nil, first: "N\(stamp)", updatedAt: stamp)
             #expect(webhook.deliver(update) == .accepted(.applied))
         }
@@ -94,22 +83,11 @@ import Testing
             for stamp in Int64(1)...4 {
                 let body = ClerkPayload.user(id: user, email: nil, first: "K\(stamp)", updatedAt: stamp)
                 #expect(webhook.deliver(body) == .accepted(.applied))
-                let pids = try database.query(
-                    """
-                    SELECT pid::text FROM pg_stat_activity
-                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-                    """
-                ).compactMap { $0.first ?? nil }
-                servers.formUnion(pids)
+                servers.formUnion(try database.otherClients())
             }
             #expect(servers.count == 1, "\(url.contains("sslmode") ? "TLS" : "socket"): served by \(servers)")
             webhook.executor.disconnect()
-            #expect(
-                waitUntil(seconds: 5) {
-                    (try? database.query(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                    )) == [["0"]]
-                })
+            #expect(waitUntil(seconds: 5) { (try? database.otherClients()) == [] })
         }
     }
 

@@ -323,3 +323,26 @@ func asRunUser(_ command: [String], owning paths: [String]) throws -> [String] {
     for path in paths { chown(path, account.pointee.pw_uid, account.pointee.pw_gid) }
     return ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--init-groups", "--"] + command
 }
+
+extension TestDatabase {
+    /// The server processes of the other client connections to this database (not the test's own).
+    func otherClients() throws -> [String] {
+        try query(
+            """
+            SELECT pid::text FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            """
+        ).compactMap { $0.first ?? nil }
+    }
+
+    /// Closes those connections from the server's side (`pg_terminate_backend`), as a restart or an
+    /// idle timeout does, and waits until each backend has said goodbye and gone: whether they went
+    /// within 10 s.
+    func terminate(_ pids: [String]) throws -> Bool {
+        let list = "{" + pids.joined(separator: ",") + "}"
+        _ = try query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", list)
+        return waitUntil(seconds: 10) {
+            (try? query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", list)) == [["0"]]
+        }
+    }
+}

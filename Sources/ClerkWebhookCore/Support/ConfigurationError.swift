@@ -11,14 +11,15 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 /// `ProcessEnvironment.variables()` hands them on: a file it read became `NAME` and its `NAME_FILE`
 /// is gone; a `NAME_FILE` still there could not be read, or was set beside `NAME`.
 public enum FileBackedSetting {
-    /// Every setting that may come from a file.
+    /// Every setting that may come from a file. Only these: other `*_FILE` variables in the
+    /// environment (`SSL_CERT_FILE`, ...) belong to other programs.
     public static let names = [
         "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_WEBHOOK_SECRET", "DATABASE_URL", "CLERK_SECRET_KEY",
     ]
 
     /// Why `name` cannot be used as configured, or `nil`. Names the file's path (a path, not a
     /// secret), never a value.
-    public static func problem(_ name: String, in environment: [String: String]) -> ConfigurationError? {
+    static func problem(_ name: String, in environment: [String: String]) -> ConfigurationError? {
         guard let path = environment[name + "_FILE"] else { return nil }
         if environment[name] != nil {
             return ConfigurationError("\(name) and \(name)_FILE are both set: set only one of them")

@@ -119,7 +119,9 @@ struct Ensure: ParsableCommand {
         discussion: """
             What an application server runs when a signed-in user has no row yet. The same ordering, \
             tombstone and email rules as the webhook apply, so it never undoes newer data. Prints one \
-            line per user: created, updated, deleted or unchanged. Exit 1 when any failed.
+            line per user: created, updated, deleted or unchanged. A 404 soft-deletes the user's \
+            row; one for an id without a row writes nothing and fails (a mistyped id, or a key of \
+            another Clerk instance). Exit 1 when any failed.
 
             Example:
               clerk-sync ensure user_2abc...
@@ -137,7 +139,8 @@ struct Resync: ParsableCommand {
         abstract: "Force users to what Clerk holds now, whatever the table holds (manual repair).",
         discussion: """
             Unlike ensure and reconcile this ignores the ordering stamp and revives a tombstoned row \
-            when Clerk still has the user; a 404 from Clerk soft-deletes the row. Each forced write is \
+            when Clerk still has the user; a 404 from Clerk soft-deletes the row (and, as for ensure, \
+            fails without a write for an id without one). Each forced write is \
             logged as one JSON line on stderr. Exit 1 when any failed.
 
             Example:
@@ -220,13 +223,15 @@ struct UserSync {
                 fail(id, error.description)
             }
         case 404:
-            if row == nil {
-                // A tombstone, as the webhook writes for a delete that overtakes its create. For a
-                // user who is signed in, a 404 more likely means a key of another Clerk instance.
-                note(
-                    "\(id): Clerk has no such user and the table never had it; a tombstone is written."
-                        + " If this user is signed in, CLERK_SECRET_KEY is probably another Clerk instance's"
-                        + " (clerk-sync resync \(id) undoes it once the key is right)")
+            // Only a row can be soft-deleted. A tombstone for an id the table never had would keep a
+            // user.created for it out for good, and the likelier causes are a mistyped id or a key of
+            // another Clerk instance; a deleted user's own user.deleted delivery still writes one.
+            guard row != nil else {
+                return fail(
+                    id,
+                    "Clerk has no such user (HTTP 404) and the table has no row for it, so nothing was written;"
+                        + " check the id, and that CLERK_SECRET_KEY belongs to the Clerk instance whose"
+                        + " webhooks this table receives")
             }
             delete(id, row: row)
         default:
@@ -250,7 +255,7 @@ struct UserSync {
         }
     }
 
-    /// Soft-deletes `id` (a tombstone when there is no row), as a `user.deleted` delivery would.
+    /// Soft-deletes `id`'s row, as a `user.deleted` delivery would.
     mutating func delete(_ id: String, row: SyncedRow?) {
         if row?.deleted == true { return report.record(.unchanged, id) }
         guard !dryRun else { return report.record(.deleted, id) }

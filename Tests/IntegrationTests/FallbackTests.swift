@@ -277,7 +277,9 @@ import Testing
         #expect(try database.dump() == before)
     }
 
-    @Test("ensure applies one user under the webhook's rules; 404 means deleted")
+    @Test(
+        "ensure applies one user under the webhook's rules; 404 deletes a row, and writes nothing for an id without one"
+    )
     func ensure() throws {
         let database = try TestDatabase()
         let t = uniqueToken()
@@ -302,20 +304,25 @@ import Testing
         #expect(try database.user("user_\(t)_newer")?.name == "Newer")
 
         let gone = try clerkSync(["ensure", "user_\(t)_gone", "user_\(t)_never"], database: database, clerk: clerk)
-        #expect(gone.status == 0)
+        #expect(gone.status == 1)
         #expect(gone.stdout.contains("user_\(t)_gone: deleted"))
-        #expect(gone.stdout.contains("user_\(t)_never: deleted"))
+        #expect(gone.stdout.contains("user_\(t)_never: failed"))
         #expect(
-            gone.stderr.contains("user_\(t)_never: Clerk has no such user and the table never had it"),
+            gone.stderr.contains("user_\(t)_never: failed: Clerk has no such user (HTTP 404) and the table has no row"),
             "\(gone.stderr)")
         #expect(!gone.stderr.contains("user_\(t)_gone:"), "\(gone.stderr)")
         #expect(try database.user("user_\(t)_gone")?.deleted == true)
-        // A tombstone, so a late user.created for that id cannot bring it back.
-        #expect(try database.user("user_\(t)_never")?.deleted == true)
+        // No row for a 404 the table never had (a mistyped id, another instance's key): the user's
+        // own user.created, should it come, still makes one.
+        #expect(try database.user("user_\(t)_never") == nil)
         let late = try Deliverer(databaseURL: database.url).deliver(
             ClerkPayload.user(id: "user_\(t)_never", email: nil, updatedAt: 1))
         #expect(late == .accepted(.applied))
-        #expect(try database.user("user_\(t)_never")?.deleted == true)
+        #expect(try database.user("user_\(t)_never")?.deleted == false)
+        let resync = try clerkSync(["resync", "user_\(t)_typo"], database: database, clerk: clerk)
+        #expect(resync.status == 1)
+        #expect(resync.stdout == "user_\(t)_typo: failed\n")
+        #expect(try database.user("user_\(t)_typo") == nil)
     }
 
     @Test("resync forces Clerk's state over a newer stamp and a tombstone, and logs it")

@@ -223,6 +223,58 @@ final class StandaloneDeployment {
         #expect(!deployment.log.contains("signal"), "\(deployment.log)")
     }
 
+    @Test(
+        "a worker killed mid-delivery (the OOM killer, a crash): 503 + Retry-After, and the redelivery is 200",
+        arguments: ["cgi", "warm", "persistent"])
+    func workerKilled(mode: String) throws {
+        // Under fcgiwrap a CGI program that dies without answering makes fcgiwrap's own text 502;
+        // under spawn-fcgi nginx sees the connection close. Either way Svix gets the webhook's 503.
+        let database = try TestDatabase()
+        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
+        try deployment.startWorkers()
+        let user = "user_" + uniqueToken()
+        #expect(
+            try signedPost(ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1), url: deployment.base)
+                .status == 200)
+
+        // The delivery waits for a row lock while its worker is killed.
+        let holder = try database.holdRowLock(user)
+        let id = "msg_" + uniqueToken()
+        let updated = ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
+        let answered = DispatchSemaphore(value: 0)
+        let url = deployment.base
+        nonisolated(unsafe) var reply: Result<HTTPReply, Error>?
+        Thread.detachNewThread {
+            reply = Result { try signedPost(updated, url: url, id: id) }
+            answered.signal()
+        }
+        let holderPID = try #require(
+            try holder.execute(PlannedStatement(sql: "SELECT pg_backend_pid()", parameters: []))
+                .first?.first ?? nil)
+        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))"
+        #expect(
+            waitUntil(seconds: 5) { (try? database.query(waiting, holderPID))?.first?.first == "1" },
+            "no delivery waited")
+        let killed = deployment.workerProcesses()
+        #expect(!killed.isEmpty)
+        for pid in killed { kill(pid, SIGKILL) }
+        #expect(answered.wait(timeout: .now() + 10) == .success, "no answer after the worker died")
+        try expectUnavailable(try #require(reply).get())
+        try holder.execute(PlannedStatement(sql: "ROLLBACK", parameters: []))
+
+        // Svix redelivers; whether the killed worker's statement committed or not, the row ends right.
+        #expect(
+            waitUntil(seconds: 10) { (try? signedPost(updated, url: deployment.base, id: id))?.status == 200 },
+            "\(deployment.log)")
+        #expect(try database.user(user) == UserRow(email: nil, name: "After", clerkUpdatedAt: 2))
+        #expect(try database.ledgerOutcome(id) == "applied")
+        for stamp in Int64(3)...5 {
+            let next = ClerkPayload.user("user.updated", id: user, email: nil, first: "N\(stamp)", updatedAt: stamp)
+            #expect(try signedPost(next, url: deployment.base).status == 200)
+        }
+        #expect(try database.user(user)?.name == "N5")
+    }
+
     /// The webhook's retryable answer: 503, Retry-After, a JSON body.
     func expectUnavailable(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let headers = reply.headers.lowercased()

@@ -81,7 +81,8 @@ expect "the writer records a failed delivery" "recorded" \
     "$(query "$supabase_url" "$as_writer SELECT clerk_webhook.record_rejection('msg_r', 'user.updated', 'user_2bbb', 400, 'test', NULL)")"
 for statement in "SELECT count(*) FROM public.users" "UPDATE public.users SET role = 'admin'" \
     "SELECT count(*) FROM clerk_webhook.deliveries" "DELETE FROM clerk_webhook.deliveries" \
-    "SELECT clerk_webhook.resync_user('user_2bbb', 100, NULL, NULL)"; do
+    "SELECT clerk_webhook.resync_user('user_2bbb', 100, NULL, NULL)" \
+    "SELECT clerk_webhook.apply_user_snapshot('user_2bbb', 99, NULL, NULL)"; do
     expect "the writer cannot run: $statement" "denied" \
         "$(query "$supabase_url" "$as_writer $statement" 2>/dev/null || echo denied)"
 done

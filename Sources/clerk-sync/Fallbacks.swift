@@ -250,7 +250,8 @@ struct UserSync {
         guard action.writes else { return report.record(.unchanged, user.id) }
         guard !dryRun else { return report.record(action.result(after: .applied), user.id) }
         let event = ClerkEvent(type: "reconcile", objectID: user.id, change: .upsert(user.snapshot))
-        if let outcome = execute(PlannedStatement.apply(event, svixID: nil), id: user.id) {
+        let statement = action == .correct ? .snapshot(user) : PlannedStatement.apply(event, svixID: nil)
+        if let outcome = execute(statement, id: user.id) {
             report.record(action.result(after: outcome), user.id)
         }
     }

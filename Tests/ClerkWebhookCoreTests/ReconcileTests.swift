@@ -107,6 +107,9 @@ import Testing
         #expect(ReconcileAction.planned(for: user, row: row(name: nil, at: nil)) == .update)
         #expect(ReconcileAction.planned(for: user, row: row(at: 100)) == .refresh)
         #expect(ReconcileAction.planned(for: user, row: row(at: 200)) == .upToDate)
+        #expect(ReconcileAction.planned(for: user, row: row(email: "other@example.com", at: 200)) == .correct)
+        #expect(ReconcileAction.planned(for: user, row: row(name: "Other", at: 200)) == .correct)
+        #expect(ReconcileAction.planned(for: user, row: row(name: "Other", deleted: true, at: 200)) == .tombstoned)
         #expect(ReconcileAction.planned(for: user, row: row(email: "newer@example.com", at: 300)) == .upToDate)
         #expect(ReconcileAction.planned(for: user, row: row(deleted: true, at: 100)) == .tombstoned)
     }
@@ -117,6 +120,10 @@ import Testing
         #expect(ReconcileAction.update.result(after: .applied) == .updated)
         #expect(ReconcileAction.refresh.result(after: .applied) == .unchanged)
         #expect(ReconcileAction.update.result(after: .stale) == .unchanged)
+        #expect(ReconcileAction.correct.result(after: .applied) == .updated)
+        #expect(ReconcileAction.correct.result(after: .stale) == .unchanged)
+        #expect(!ReconcileAction.upToDate.writes && !ReconcileAction.tombstoned.writes)
+        #expect(ReconcileAction.correct.writes && ReconcileAction.refresh.writes)
         #expect(ReconcileAction.create.result(after: .stale) == .unchanged)
     }
 

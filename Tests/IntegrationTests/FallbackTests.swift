@@ -325,6 +325,64 @@ import Testing
         #expect(try database.user("user_\(t)_typo") == nil)
     }
 
+    @Test(
+        "two changes in one millisecond, their webhooks applied in the wrong order: reconcile and ensure write Clerk's")
+    func sameStamp() throws {
+        // Clerk changed each user twice within one millisecond: both webhooks carry updated_at 500,
+        // the earlier change was delivered first, so the later one was stale.
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        let (listed, ensured, tomb, newer) = (
+            "user_\(t)_listed", "user_\(t)_ensured", "user_\(t)_tomb", "user_\(t)_newer"
+        )
+        for id in [listed, ensured, tomb] {
+            try seed(database, id: id, email: "early-\(id)@example.com", first: "Early", updatedAt: 500)
+            let later = ClerkPayload.user(
+                "user.updated", id: id, email: "late-\(id)@example.com", first: "Late", updatedAt: 500)
+            #expect(try Deliverer(databaseURL: database.url).deliver(later) == .accepted(.stale))
+        }
+        try Deliverer(databaseURL: database.url).deliver(ClerkPayload.deleted(id: tomb))
+        try seed(database, id: newer, email: nil, first: "Newer", updatedAt: 700)
+        let clerk = try ClerkAPIStandIn(
+            users: [listed, ensured, tomb].map {
+                ClerkPayload.userObject(id: $0, email: "late-\($0)@example.com", first: "Late", updatedAt: 500)
+            } + [ClerkPayload.userObject(id: newer, email: nil, first: "Older", updatedAt: 700)])
+
+        let ensure = try clerkSync(["ensure", ensured], database: database, clerk: clerk)
+        #expect(ensure.stdout == "\(ensured): updated\n", "\(ensure.stderr)")
+        let dry = try clerkSync(["reconcile", "--dry-run"], database: database, clerk: clerk)
+        #expect(dry.stdout.contains("would update 2: \(listed) \(newer)"), "\(dry.stdout)")
+        #expect(try database.user(listed)?.name == "Early")
+
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(summary(updated: 2, unchanged: 2)), "\(run.stdout)")
+        for id in [listed, ensured] {
+            #expect(
+                try database.user(id) == UserRow(email: "late-\(id)@example.com", name: "Late", clerkUpdatedAt: 500))
+        }
+        #expect(try database.user(newer)?.name == "Older")
+        // Delete stays terminal.
+        #expect(try database.user(tomb)?.deleted == true)
+        #expect(try database.user(tomb)?.name == "Early")
+        let again = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(again.stdout.contains(summary(unchanged: 4)), "\(again.stdout)")
+
+        // The statement itself leaves a row alone once a newer webhook got there between the
+        // listing and the write, and keeps the email rule.
+        try seed(database, id: newer, email: nil, first: "Newest", updatedAt: 800)
+        let snapshot = "SELECT clerk_webhook.apply_user_snapshot($1, $2::bigint, $3, $4)"
+        #expect(try database.query(snapshot, newer, "700", nil, "Older").first?.first == "stale")
+        #expect(try database.user(newer) == UserRow(email: nil, name: "Newest", clerkUpdatedAt: 800))
+        #expect(
+            try database.query(snapshot, newer, "800", "late-\(listed)@example.com", "Claim").first?.first == "applied")
+        // The newer claim takes the address, as a webhook's would; the older holder's becomes NULL.
+        #expect(
+            try database.user(newer) == UserRow(email: "late-\(listed)@example.com", name: "Claim", clerkUpdatedAt: 800)
+        )
+        #expect(try database.user(listed)?.email == nil)
+    }
+
     @Test("resync forces Clerk's state over a newer stamp and a tombstone, and logs it")
     func resync() throws {
         let database = try TestDatabase()

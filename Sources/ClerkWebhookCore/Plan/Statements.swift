@@ -27,6 +27,12 @@ public enum Statements {
     /// Parameters: Clerk user id, `updated_at` in ms, primary email, name.
     public static let resyncUser = "SELECT clerk_webhook.resync_user($1, $2::bigint, $3, $4)"
 
+    /// Applies a user from Clerk's Backend API whose `updated_at` equals the row's but whose email
+    /// or name differ (two changes in one millisecond, the webhooks applied out of order): as an
+    /// upsert event, except that the row carrying that same stamp is overwritten too; a newer row
+    /// or a tombstone is left alone ('stale'). Parameters as for `resyncUser`.
+    public static let applyUserSnapshot = "SELECT clerk_webhook.apply_user_snapshot($1, $2::bigint, $3, $4)"
+
     /// Warms a fresh server backend up before the first delivery arrives (`clerk_webhook.warm_up`,
     /// callable by `clerk_webhook_writer`): the sync function loaded and compiled, lookups on the two
     /// tables it writes planned, which builds the backend's caches of them and their indexes
@@ -82,6 +88,14 @@ extension PlannedStatement {
     public static func resync(_ user: ClerkUser) -> PlannedStatement {
         PlannedStatement(
             sql: Statements.resyncUser,
+            parameters: [user.id, String(user.snapshot.updatedAtMillis), user.snapshot.email, user.snapshot.name])
+    }
+
+    /// Plans the apply of a user fetched from Clerk's Backend API over a row that carries the same
+    /// `updated_at` with other data (`ReconcileAction.correct`).
+    public static func snapshot(_ user: ClerkUser) -> PlannedStatement {
+        PlannedStatement(
+            sql: Statements.applyUserSnapshot,
             parameters: [user.id, String(user.snapshot.updatedAtMillis), user.snapshot.email, user.snapshot.name])
     }
 

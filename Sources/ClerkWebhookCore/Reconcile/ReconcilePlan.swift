@@ -34,7 +34,12 @@ public enum ReconcileAction: Equatable, Sendable {
     /// Clerk's `updated_at` is newer but email and name are the same: the apply only advances the
     /// row's ordering stamp (so an older delayed webhook cannot win later). Reported as unchanged.
     case refresh
-    /// The row already reflects this `updated_at` or a newer one: nothing to write.
+    /// The row carries this very `updated_at` but another email or name: two changes in one
+    /// millisecond whose webhooks were applied in the wrong order. Clerk's snapshot is current, so
+    /// it is written over the row (`PlannedStatement.snapshot`) if the row still carries that stamp.
+    case correct
+    /// The row already reflects this `updated_at` with the same email and name, or a newer one:
+    /// nothing to write.
     case upToDate
     /// The row is a tombstone but the user exists in Clerk. Delete is terminal for the sync, so only
     /// `clerk-sync resync` restores it.
@@ -44,12 +49,15 @@ public enum ReconcileAction: Equatable, Sendable {
     public static func planned(for user: ClerkUser, row: SyncedRow?) -> ReconcileAction {
         guard let row else { return .create }
         if row.deleted { return .tombstoned }
-        if let stamp = row.clerkUpdatedAtMillis, stamp >= user.snapshot.updatedAtMillis { return .upToDate }
-        return row.email == user.snapshot.email && row.name == user.snapshot.name ? .refresh : .update
+        let same = row.email == user.snapshot.email && row.name == user.snapshot.name
+        if let stamp = row.clerkUpdatedAtMillis, stamp >= user.snapshot.updatedAtMillis {
+            return stamp == user.snapshot.updatedAtMillis && !same ? .correct : .upToDate
+        }
+        return same ? .refresh : .update
     }
 
-    /// Whether carrying out this action sends the apply statement.
-    public var writes: Bool { self == .create || self == .update || self == .refresh }
+    /// Whether carrying out this action sends a statement.
+    public var writes: Bool { self != .upToDate && self != .tombstoned }
 
     /// How the report counts this action once the apply answered `outcome`; a `stale` answer
     /// means newer data (a webhook) got there first, so nothing changed.
@@ -57,7 +65,7 @@ public enum ReconcileAction: Equatable, Sendable {
         guard outcome == .applied else { return .unchanged }
         switch self {
         case .create: return .created
-        case .update: return .updated
+        case .update, .correct: return .updated
         case .refresh, .upToDate, .tombstoned: return .unchanged
         }
     }

@@ -120,8 +120,9 @@ struct Ensure: ParsableCommand {
             What an application server runs when a signed-in user has no row yet. The same ordering, \
             tombstone and email rules as the webhook apply, so it never undoes newer data. Prints one \
             line per user: created, updated, deleted or unchanged. A 404 soft-deletes the user's \
-            row; one for an id without a row writes nothing and fails (a mistyped id, or a key of \
-            another Clerk instance). Exit 1 when any failed.
+            row. A key of another Clerk instance answers 404 for everyone, so a 404 writes nothing \
+            and fails for an id without a row, and for a live row unless Clerk knows one of the \
+            table's other live users. Exit 1 when any failed.
 
             Example:
               clerk-sync ensure user_2abc...
@@ -140,7 +141,8 @@ struct Resync: ParsableCommand {
         discussion: """
             Unlike ensure and reconcile this ignores the ordering stamp and revives a tombstoned row \
             when Clerk still has the user; a 404 from Clerk soft-deletes the row (and, as for ensure, \
-            fails without a write for an id without one). Each forced write is \
+            fails without a write for an id without one, or for a live row while Clerk knows none of the \
+            table's other live users). Each forced write is \
             logged as one JSON line on stderr. Exit 1 when any failed.
 
             Example:
@@ -169,6 +171,7 @@ struct UserFetch: ParsableArguments {
     func run(force: Bool) throws {
         let client = try api.client()
         var sync = UserSync(connection: try database.connect(), dryRun: false, force: force)
+        sync.checksInstance = true
         for id in userIDs {
             let before = sync.report
             try sync.confirmAndApply(id, row: try sync.rows(id: id)[id], client: client)
@@ -186,6 +189,10 @@ struct UserSync {
     let connection: PostgresConnection
     let dryRun: Bool
     var force = false
+    /// For ensure and resync, which have no listing to compare with (reconcile has): before a 404
+    /// soft-deletes a live row, Clerk must know one of the table's other live users.
+    var checksInstance = false
+    private var instanceConfirmed = false
     private(set) var report = ReconcileReport()
 
     init(connection: PostgresConnection, dryRun: Bool, force: Bool = false) {
@@ -233,6 +240,11 @@ struct UserSync {
                         + " check the id, and that CLERK_SECRET_KEY belongs to the Clerk instance whose"
                         + " webhooks this table receives")
             }
+            if checksInstance, row?.deleted == false, !instanceConfirmed,
+                let refusal = try instanceRefusal(excluding: id, client: client)
+            {
+                return fail(id, refusal)
+            }
             delete(id, row: row)
         default:
             fail(
@@ -240,6 +252,38 @@ struct UserSync {
                 "GET /users/{id} answered HTTP \(answer.status)"
                     + (ClerkAPI.errorSummary(answer.body).map { " (\($0))" } ?? ""))
         }
+    }
+
+    /// Why a 404 for `id` must not soft-delete its live row, or `nil`: a key of another Clerk
+    /// instance (sk_test_ for sk_live_) answers 404 for every user, and a delete is final for every
+    /// later event. Clerk knowing any of the table's other live users settles it for the run; a
+    /// table without any cannot tell, and the delete goes ahead.
+    private mutating func instanceRefusal(excluding id: String, client: ClerkAPIClient) throws -> String? {
+        let others = try connection.execute(PlannedStatement(sql: AdminStatements.otherLiveUsers, parameters: [id]))
+            .compactMap { $0.first ?? nil }
+        for other in others {
+            let status: Int
+            do {
+                status = try client.get(ClerkAPI.userPath(other)).status
+            } catch let failed as ClerkAPIClient.Failed {
+                return "could not check that Clerk knows the table's other users, so nothing was written: \(failed)"
+            }
+            switch status {
+            case 200:
+                instanceConfirmed = true
+                return nil
+            case 404:
+                continue
+            default:
+                return "could not check that Clerk knows the table's other users (GET /users/{id} answered"
+                    + " HTTP \(status)), so nothing was written"
+            }
+        }
+        guard !others.isEmpty else { return nil }
+        return "Clerk answers 404 for this user and for the table's \(others.count) most recently changed other"
+            + " live users too (\(others.joined(separator: " "))), so nothing was written: CLERK_SECRET_KEY is"
+            + " probably another Clerk instance's (sk_test_ for sk_live_); clerk-sync reconcile --dry-run"
+            + " shows what Clerk still has"
     }
 
     /// Applies Clerk's `user` to its row under the webhook's rules (or forced, for resync).

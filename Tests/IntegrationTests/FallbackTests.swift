@@ -253,6 +253,18 @@ import Testing
         #expect(dry.stdout.contains("would delete 3: " + ours.joined(separator: " ")), "\(dry.stdout)")
         #expect(dry.stderr.contains("--allow-mass-delete"))
         #expect(try database.dump() == before)
+        // ensure and resync have no listing: before a 404 soft-deletes a live row they ask Clerk
+        // about the table's other live users, and this instance knows none of them.
+        for command in ["ensure", "resync"] {
+            let one = try clerkSync([command, ours[0]], database: database, clerk: clerk)
+            #expect(one.status == 1)
+            #expect(one.stdout == "\(ours[0]): failed\n")
+            #expect(
+                one.stderr.contains(
+                    "Clerk answers 404 for this user and for the table's 2 most recently changed other live users too"),
+                "\(one.stderr)")
+            #expect(try database.dump() == before)
+        }
         let allowed = try clerkSync(["reconcile", "--allow-mass-delete"], database: database, clerk: clerk)
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdout.contains("reconcile: " + summary(created: 2, deleted: 3)), "\(allowed.stdout)")

@@ -164,6 +164,14 @@ public enum AdminStatements {
         WHERE clerk_id IS NOT NULL AND clerk_id <> 'NULL' AND ($1::text IS NULL OR clerk_id = $1)
         """
 
+    /// Up to three live users other than $1, most recently changed first: the ones `ensure` and
+    /// `resync` ask Clerk about before a 404 soft-deletes a live row.
+    public static let otherLiveUsers = """
+        SELECT clerk_id FROM public.users
+        WHERE deleted_at IS NULL AND clerk_id IS NOT NULL AND clerk_id <> 'NULL' AND clerk_id <> $1
+        ORDER BY updated_at DESC NULLS LAST LIMIT 3
+        """
+
     /// Ledger entries newer than $1 seconds (any age when NULL), of Clerk id $3 (any when NULL),
     /// newest first, at most $2. Times in UTC, marked `Z`, as in the webhook's log lines.
     public static let deliveriesSince = """

@@ -14,7 +14,8 @@ cw_setup_state
 cw_start_postgres
 cw_create_database clerk_webhook
 database_url=$(cw_database_url clerk_webhook)
-cw_apply_migrations "$database_url"
+# With clerk-sync, as the README has it, so `clerk-sync status` finds them recorded.
+DATABASE_URL=$database_url CLERK_SYNC_MIGRATIONS_DIR=$CW_ROOT/supabase/migrations "$CW_BIN_DIR/clerk-sync" migrate
 # The webhook connects the way the README recommends: as its own login, which may only run the
 # functions it sends (clerk_webhook_writer). The cluster is throwaway, so the role is too.
 cw_psql "$CW_ADMIN_URL" -c "CREATE ROLE clerk_webhook_login LOGIN IN ROLE clerk_webhook_writer"
@@ -37,6 +38,7 @@ Send a signed user.created (signatures expire after 5 minutes; re-run the sign c
   $(CLERK_WEBHOOK_SIGNING_SECRET=$secret "$CW_BIN_DIR/clerk-sync" sign "$CW_ROOT/fixtures/user.created.json" --curl "$CW_URL")
 
 Then:  psql '$database_url' -c 'table public.users'
+       DATABASE_URL='$database_url' $CW_BIN_DIR/clerk-sync status
 
 Press Ctrl-C to stop.
 TEXT

@@ -31,14 +31,34 @@ struct MigrationFile {
     }
 }
 
-/// Which migrations a database has applied, by version: (name, checksum, applied_at).
-func appliedMigrations(_ connection: PostgresConnection) throws -> [String: (checksum: String, at: String)]? {
-    let exists = try connection.execute(PlannedStatement(sql: AdminStatements.migrationsTableExists, parameters: []))
-    guard exists.first?.first == "t" else { return nil }
-    let rows = try connection.execute(PlannedStatement(sql: AdminStatements.appliedMigrations, parameters: []))
-    var applied: [String: (checksum: String, at: String)] = [:]
-    for row in rows {
-        applied[row[0] ?? ""] = (row[2] ?? "", row[3] ?? "")
+/// A migration the database has: when clerk-sync applied it and the file's checksum then, or
+/// neither for one `supabase db push` applied (the Supabase CLI records only the version).
+struct AppliedMigration {
+    var checksum: String?
+    var at: String
+
+    static let pushedBySupabase = "by supabase db push"
+}
+
+/// Which migrations a database has applied, by version: recorded by clerk-sync, or in the Supabase
+/// CLI's history; `nil` when it has neither record.
+func appliedMigrations(_ connection: PostgresConnection) throws -> [String: AppliedMigration]? {
+    func exists(_ sql: String) throws -> Bool {
+        try connection.execute(PlannedStatement(sql: sql, parameters: [])).first?.first == "t"
+    }
+    var applied: [String: AppliedMigration]?
+    if try exists(AdminStatements.migrationsTableExists) {
+        applied = [:]
+        for row in try connection.execute(PlannedStatement(sql: AdminStatements.appliedMigrations, parameters: [])) {
+            applied?[row[0] ?? ""] = AppliedMigration(checksum: row[2] ?? "", at: row[3] ?? "")
+        }
+    }
+    if try exists(AdminStatements.supabaseHistoryExists) {
+        for row in try connection.execute(PlannedStatement(sql: AdminStatements.supabaseHistory, parameters: [])) {
+            guard let version = row.first ?? nil, applied?[version] == nil else { continue }
+            applied = applied ?? [:]
+            applied?[version] = AppliedMigration(checksum: nil, at: AppliedMigration.pushedBySupabase)
+        }
     }
     return applied
 }
@@ -51,7 +71,8 @@ struct Migrate: ParsableCommand {
             Each file runs in its own transaction and is recorded in clerk_webhook.schema_migrations.
             Safe to run twice and from two hosts at once (an advisory lock serializes runs), so use a
             direct connection, not a transaction-mode pooler. The files stay plain SQL: `supabase db push`
-            applies them too (they are idempotent).
+            applies them too (they are idempotent), and what it recorded in supabase_migrations counts
+            as applied here.
 
             Example:
               DATABASE_URL=postgresql://postgres:...@db.<ref>.supabase.co:5432/postgres clerk-sync migrate
@@ -74,7 +95,9 @@ struct Migrate: ParsableCommand {
             let applied = try appliedMigrations(connection) ?? [:]
             for file in files {
                 if let record = applied[file.version] {
-                    let changed = record.checksum == file.checksum ? "" : "  (file changed since it was applied)"
+                    let changed =
+                        record.checksum.map { $0 == file.checksum } == false
+                        ? "  (file changed since it was applied)" : ""
                     print("applied  \(record.at)  \(file.version)_\(file.name)\(changed)")
                 } else {
                     print("pending                       \(file.version)_\(file.name)")
@@ -104,7 +127,7 @@ struct Migrate: ParsableCommand {
             print("applied  \(file.version)_\(file.name)")
             count += 1
         }
-        for file in files where applied[file.version].map({ $0.checksum != file.checksum }) == true {
+        for file in files where applied[file.version]?.checksum.map({ $0 != file.checksum }) == true {
             print("warning: \(file.version)_\(file.name).sql changed after it was applied; it is not re-run")
         }
         print(

@@ -86,6 +86,49 @@ import Testing
         #expect(counts.first?[0] == counts.first?[1])
     }
 
+    @Test("files that supabase db push applied count as applied: migrate runs only the rest")
+    func pushedBySupabase() throws {
+        let database = try TestDatabase(migrated: false)
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.migrationsDirectory)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        let (pushed, newer) = (files.dropLast(), files.last ?? "")
+        // What the Supabase CLI does: each file, then its version in its own history table.
+        for file in pushed {
+            try database.connection.run(
+                script: try String(contentsOfFile: Self.migrationsDirectory + "/" + file, encoding: .utf8))
+        }
+        try database.connection.run(
+            script: """
+                CREATE SCHEMA supabase_migrations;
+                CREATE TABLE supabase_migrations.schema_migrations (version text PRIMARY KEY, statements text[], name text);
+                """)
+        for file in pushed {
+            let version = String(file.prefix { $0 != "_" })
+            try database.query("INSERT INTO supabase_migrations.schema_migrations (version) VALUES ($1)", version)
+        }
+
+        let listed = try clerkSync(["migrate", "--status"], databaseURL: database.url)
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(
+            lines.filter { $0.hasPrefix("applied  by supabase db push  ") }.count == pushed.count, "\(listed.stdout)")
+        #expect(lines.last == "pending                       \(newer.dropLast(".sql".count))")
+        let before = try clerkSync(["status"], databaseURL: database.url)
+        #expect(before.status == 1)
+        #expect(
+            before.stdout.contains(
+                "migrations: \(pushed.count) applied (\(pushed.count) by supabase db push), 1 pending"),
+            "\(before.stdout)")
+
+        let run = try clerkSync(["migrate"], databaseURL: database.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "applied  \(newer.dropLast(".sql".count))\napplied 1 of \(files.count) migrations\n")
+        let after = try clerkSync(["status"], databaseURL: database.url)
+        #expect(after.status == 0, "\(after.stdout)")
+        #expect(
+            after.stdout.contains("migrations: \(files.count) applied (\(pushed.count) by supabase db push), 0 pending")
+        )
+    }
+
     @Test("migrate --status lists pending files on an empty database")
     func migrateStatusPending() throws {
         let database = try TestDatabase(migrated: false)

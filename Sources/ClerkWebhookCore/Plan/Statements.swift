@@ -148,6 +148,14 @@ public enum AdminStatements {
     public static let migrationsTableExists =
         "SELECT to_regclass('clerk_webhook.schema_migrations') IS NOT NULL"
 
+    /// Whether the Supabase CLI's migration history exists ('t'/'f'): `supabase db push` records
+    /// there the versions it applied.
+    public static let supabaseHistoryExists =
+        "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL"
+
+    /// The versions `supabase db push` applied.
+    public static let supabaseHistory = "SELECT version FROM supabase_migrations.schema_migrations"
+
     /// Parameters: version, name, checksum.
     public static let recordMigration =
         "INSERT INTO clerk_webhook.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"

@@ -53,8 +53,11 @@ func appliedMigrations(_ connection: PostgresConnection) throws -> [String: Appl
             applied?[row[0] ?? ""] = AppliedMigration(checksum: row[2] ?? "", at: row[3] ?? "")
         }
     }
-    if try exists(AdminStatements.supabaseHistoryExists) {
-        for row in try connection.execute(PlannedStatement(sql: AdminStatements.supabaseHistory, parameters: [])) {
+    // Best effort: a role that may not read the Supabase CLI's history just does not see it.
+    if (try? exists(AdminStatements.supabaseHistoryExists)) == true,
+        let rows = try? connection.execute(PlannedStatement(sql: AdminStatements.supabaseHistory, parameters: []))
+    {
+        for row in rows {
             guard let version = row.first ?? nil, applied?[version] == nil else { continue }
             applied = applied ?? [:]
             applied?[version] = AppliedMigration(checksum: nil, at: AppliedMigration.pushedBySupabase)

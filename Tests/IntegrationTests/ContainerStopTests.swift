@@ -56,12 +56,8 @@ import Testing
         let sender = Thread { answer.set(Data(String((try? signedPost(updated, url: base))?.status ?? -1).utf8)) }
         sender.start()
         #expect(
-            waitUntil(seconds: 10) {
-                (try? database.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                ))?
-                .first?.first == "1"
-            }, "the update never reached PostgreSQL: \(log())")
+            waitUntil(seconds: 10) { (try? database.lockWaiters()) == "1" },
+            "the update never reached PostgreSQL: \(log())")
 
         kill(entryPoint.pid, SIGTERM)
         Thread.sleep(forTimeInterval: 0.5)

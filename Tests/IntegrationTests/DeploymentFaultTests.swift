@@ -192,19 +192,12 @@ final class StandaloneDeployment {
         "the sender gives up while the delivery waits (Svix's 15 s): it still completes, and the worker lives on",
         arguments: ["cgi", "warm", "persistent"])
     func senderGivesUp(mode: String) throws {
-        let database = try TestDatabase()
-        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
-        try deployment.startWorkers()
-        let user = "user_" + uniqueToken()
-        #expect(
-            try signedPost(ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1), url: deployment.base)
-                .status == 200)
+        let (database, deployment, user) = try userInRunningDeployment(mode: mode)
         let workersBefore = deployment.workerProcesses()
 
         // Another session holds the row: the update waits inside PostgreSQL while curl gives up.
         let holder = try database.holdRowLock(user)
-        let id = "msg_" + uniqueToken()
-        let updated = ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
+        let (id, updated) = ("msg_" + uniqueToken(), Self.update(user))
         let gaveUp = try signedPost(
             updated, url: deployment.base, id: id, extra: ["--max-time", "1", "--no-show-error"])
         #expect(gaveUp.status == 0, "curl did not give up: \(gaveUp.status)")
@@ -213,10 +206,7 @@ final class StandaloneDeployment {
         #expect(try database.user(user)?.name == "After")
         // The next deliveries are answered, by the same workers in persistent mode.
         Thread.sleep(forTimeInterval: 0.5)
-        for stamp in Int64(3)...6 {
-            let next = ClerkPayload.user("user.updated", id: user, email: nil, first: "N\(stamp)", updatedAt: stamp)
-            #expect(try signedPost(next, url: deployment.base).status == 200)
-        }
+        try expectLaterUpdatesApplied(user, deployment, database)
         if mode == "persistent" {
             #expect(deployment.workerProcesses() == workersBefore, "a worker died: \(deployment.log)")
         }
@@ -229,37 +219,20 @@ final class StandaloneDeployment {
     func workerKilled(mode: String) throws {
         // Under fcgiwrap a CGI program that dies without answering makes fcgiwrap's own text 502;
         // under spawn-fcgi nginx sees the connection close. Either way Svix gets the webhook's 503.
-        let database = try TestDatabase()
-        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
-        try deployment.startWorkers()
-        let user = "user_" + uniqueToken()
-        #expect(
-            try signedPost(ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1), url: deployment.base)
-                .status == 200)
+        let (database, deployment, user) = try userInRunningDeployment(mode: mode)
 
         // The delivery waits for a row lock while its worker is killed.
         let holder = try database.holdRowLock(user)
-        let id = "msg_" + uniqueToken()
-        let updated = ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
-        let answered = DispatchSemaphore(value: 0)
-        let url = deployment.base
-        nonisolated(unsafe) var reply: Result<HTTPReply, Error>?
-        Thread.detachNewThread {
-            reply = Result { try signedPost(updated, url: url, id: id) }
-            answered.signal()
-        }
-        let holderPID = try #require(
-            try holder.execute(PlannedStatement(sql: "SELECT pg_backend_pid()", parameters: []))
-                .first?.first ?? nil)
-        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))"
-        #expect(
-            waitUntil(seconds: 5) { (try? database.query(waiting, holderPID))?.first?.first == "1" },
-            "no delivery waited")
+        let (id, updated, url) = ("msg_" + uniqueToken(), Self.update(user), deployment.base)
+        let answer = Locked<HTTPReply?>(nil)
+        let sender = Thread { answer.set(try? signedPost(updated, url: url, id: id)) }
+        sender.start()
+        #expect(waitUntil(seconds: 5) { (try? database.lockWaiters()) == "1" }, "no delivery waited")
         let killed = deployment.workerProcesses()
         #expect(!killed.isEmpty)
         for pid in killed { kill(pid, SIGKILL) }
-        #expect(answered.wait(timeout: .now() + 10) == .success, "no answer after the worker died")
-        try expectUnavailable(try #require(reply).get())
+        #expect(waitUntil(seconds: 10) { sender.isFinished }, "no answer after the worker died")
+        try expectUnavailable(try #require(answer.get()))
         try holder.execute(PlannedStatement(sql: "ROLLBACK", parameters: []))
 
         // Svix redelivers; whether the killed worker's statement committed or not, the row ends right.
@@ -268,11 +241,34 @@ final class StandaloneDeployment {
             "\(deployment.log)")
         #expect(try database.user(user) == UserRow(email: nil, name: "After", clerkUpdatedAt: 2))
         #expect(try database.ledgerOutcome(id) == "applied")
-        for stamp in Int64(3)...5 {
+        try expectLaterUpdatesApplied(user, deployment, database)
+    }
+
+    /// A running deployment of `mode` whose database has one user, named "Before" at updated_at 1.
+    func userInRunningDeployment(mode: String) throws -> (TestDatabase, StandaloneDeployment, String) {
+        let database = try TestDatabase()
+        let deployment = try StandaloneDeployment(mode: mode, databaseURL: database.url)
+        try deployment.startWorkers()
+        let user = "user_" + uniqueToken()
+        #expect(
+            try signedPost(ClerkPayload.user(id: user, email: nil, first: "Before", updatedAt: 1), url: deployment.base)
+                .status == 200)
+        return (database, deployment, user)
+    }
+
+    /// The update the lock tests hold up: "After" at updated_at 2.
+    static func update(_ user: String) -> [UInt8] {
+        ClerkPayload.user("user.updated", id: user, email: nil, first: "After", updatedAt: 2)
+    }
+
+    /// After the held-up delivery, the next updates are answered 200 and applied.
+    func expectLaterUpdatesApplied(_ user: String, _ deployment: StandaloneDeployment, _ database: TestDatabase) throws
+    {
+        for stamp in Int64(3)...6 {
             let next = ClerkPayload.user("user.updated", id: user, email: nil, first: "N\(stamp)", updatedAt: stamp)
             #expect(try signedPost(next, url: deployment.base).status == 200)
         }
-        #expect(try database.user(user)?.name == "N5")
+        #expect(try database.user(user)?.name == "N6")
     }
 
     /// The webhook's retryable answer: 503, Retry-After, a JSON body.

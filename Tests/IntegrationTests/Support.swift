@@ -147,6 +147,13 @@ struct TestDatabase {
         return holder
     }
 
+    /// How many sessions of this database wait for a lock now (a delivery behind `holdRowLock`).
+    func lockWaiters() throws -> String? {
+        try query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).first?.first ?? nil
+    }
+
     @discardableResult
     func query(_ sql: String, _ parameters: String?...) throws -> [[String?]] {
         try connection.execute(PlannedStatement(sql: sql, parameters: parameters))
@@ -287,13 +294,23 @@ struct ProcessRun {
 }
 
 /// Data shared between two threads.
-final class LockedData: @unchecked Sendable {  // Every access holds `lock`.
+final class Locked<Value: Sendable>: @unchecked Sendable {  // Every access holds `lock`.
     private let lock = NSLock()
-    private var data = Data()
+    private var value: Value
 
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func append(_ value: Data) { lock.withLock { data.append(value) } }
-    func get() -> Data { lock.withLock { data } }
+    init(_ value: Value) { self.value = value }
+
+    func set(_ newValue: Value) { lock.withLock { value = newValue } }
+    func get() -> Value { lock.withLock { value } }
+    fileprivate func modify(_ change: (inout Value) -> Void) { lock.withLock { change(&value) } }
+}
+
+typealias LockedData = Locked<Data>
+
+extension Locked where Value == Data {
+    convenience init() { self.init(Data()) }
+
+    func append(_ more: Data) { modify { $0.append(more) } }
 }
 
 /// A port nothing listens on now, on 127.0.0.1.

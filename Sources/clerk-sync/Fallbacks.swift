@@ -119,7 +119,7 @@ struct Ensure: ParsableCommand {
         discussion: """
             What an application server runs when a signed-in user has no row yet. The same ordering, \
             tombstone and email rules as the webhook apply, so it never undoes newer data. Prints one \
-            line per user: created, updated, deleted or unchanged. A 404 soft-deletes the user's \
+            line per user: created, updated, deleted, unchanged or failed. A 404 soft-deletes the user's \
             row. A key of another Clerk instance answers 404 for everyone, so a 404 writes nothing \
             and fails for an id without a row, and for a live row unless Clerk knows one of the \
             table's other live users. Exit 1 when any failed.
@@ -233,14 +233,14 @@ struct UserSync {
             // Only a row can be soft-deleted. A tombstone for an id the table never had would keep a
             // user.created for it out for good, and the likelier causes are a mistyped id or a key of
             // another Clerk instance; a deleted user's own user.deleted delivery still writes one.
-            guard row != nil else {
+            guard let row else {
                 return fail(
                     id,
                     "Clerk has no such user (HTTP 404) and the table has no row for it, so nothing was written;"
                         + " check the id, and that CLERK_SECRET_KEY belongs to the Clerk instance whose"
                         + " webhooks this table receives")
             }
-            if checksInstance, row?.deleted == false, !instanceConfirmed,
+            if checksInstance, !row.deleted, !instanceConfirmed,
                 let refusal = try instanceRefusal(excluding: id, client: client)
             {
                 return fail(id, refusal)
@@ -301,8 +301,8 @@ struct UserSync {
     }
 
     /// Soft-deletes `id`'s row, as a `user.deleted` delivery would.
-    mutating func delete(_ id: String, row: SyncedRow?) {
-        if row?.deleted == true { return report.record(.unchanged, id) }
+    mutating func delete(_ id: String, row: SyncedRow) {
+        if row.deleted { return report.record(.unchanged, id) }
         guard !dryRun else { return report.record(.deleted, id) }
         let event = ClerkEvent(type: "reconcile", objectID: id, change: .delete)
         if let outcome = execute(PlannedStatement.apply(event, svixID: nil), id: id) {

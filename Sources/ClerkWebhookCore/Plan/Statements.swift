@@ -85,17 +85,16 @@ public struct PlannedStatement: Equatable, Sendable {
 
 extension PlannedStatement {
     /// Plans the forced apply of a user fetched from Clerk's Backend API (`clerk-sync resync`).
-    public static func resync(_ user: ClerkUser) -> PlannedStatement {
-        PlannedStatement(
-            sql: Statements.resyncUser,
-            parameters: [user.id, String(user.snapshot.updatedAtMillis), user.snapshot.email, user.snapshot.name])
-    }
+    public static func resync(_ user: ClerkUser) -> PlannedStatement { userCall(Statements.resyncUser, user) }
 
     /// Plans the apply of a user fetched from Clerk's Backend API over a row that carries the same
     /// `updated_at` with other data (`ReconcileAction.correct`).
-    public static func snapshot(_ user: ClerkUser) -> PlannedStatement {
+    public static func snapshot(_ user: ClerkUser) -> PlannedStatement { userCall(Statements.applyUserSnapshot, user) }
+
+    /// A call of one of the functions that take a Backend API user: id, `updated_at` in ms, email, name.
+    private static func userCall(_ sql: String, _ user: ClerkUser) -> PlannedStatement {
         PlannedStatement(
-            sql: Statements.applyUserSnapshot,
+            sql: sql,
             parameters: [user.id, String(user.snapshot.updatedAtMillis), user.snapshot.email, user.snapshot.name])
     }
 

@@ -13,13 +13,16 @@ final class StandaloneDeployment {
     let mode: String
     let state: String
     let base: String
+    /// The program nginx names in SCRIPT_FILENAME: the staged image's, or one under `state` that
+    /// does not exist until a test puts it there.
+    let binary: String
     private let root: String
     private let databaseURL: String
     private var nginx: SpawnedProcess?
     private(set) var workers: SpawnedProcess?
 
     /// Renders the site for `mode` and starts nginx; no workers yet.
-    init(mode: String, databaseURL: String) throws {
+    init(mode: String, databaseURL: String, missingBinary: Bool = false) throws {
         self.mode = mode
         self.databaseURL = databaseURL
         root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
@@ -28,11 +31,12 @@ final class StandaloneDeployment {
         try FileManager.default.createDirectory(atPath: state + "/temp", withIntermediateDirectories: true)
         let port = try freePort()
         base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
+        binary = missingBinary ? state + "/bin/clerk-webhook" : root + "/bin/clerk-webhook"
         let render = root + "/share/nginx/render.sh"
         for (template, output, values) in [
             (
                 "clerk-webhook.conf.in", "site.conf",
-                ["LISTEN=127.0.0.1:\(port)", "BINARY=\(root)/bin/clerk-webhook", "FCGI_SOCKET=\(state)/workers.sock"]
+                ["LISTEN=127.0.0.1:\(port)", "BINARY=\(binary)", "FCGI_SOCKET=\(state)/workers.sock"]
             ),
             (
                 "standalone.conf.in", "nginx.conf",
@@ -56,8 +60,9 @@ final class StandaloneDeployment {
         }
     }
 
-    /// Starts two workers and waits until a health check goes through them.
-    func startWorkers() throws {
+    /// Starts two workers and waits until a health check goes through them (`healthy`), or only
+    /// until their socket exists.
+    func startWorkers(healthy: Bool = true) throws {
         let command = try asRunUser(
             [
                 "/bin/sh", "-c", #"exec "$0" "$@" >>"$WORKERS_LOG" 2>&1"#, root + "/share/nginx/start-workers.sh", mode,
@@ -69,7 +74,16 @@ final class StandaloneDeployment {
                 "PATH": "/usr/bin:/bin", "CLERK_WEBHOOK_SIGNING_SECRET": TestEnvironment.secret,
                 "DATABASE_URL": databaseURL, "WORKERS_LOG": state + "/workers.log",
             ])
-        guard waitUntil(seconds: 15, { (try? curl(Self.quiet, url: base + "/health"))?.status == 200 }) else {
+        let socket = state + "/workers.sock"
+        guard
+            waitUntil(
+                seconds: 15,
+                {
+                    healthy
+                        ? (try? curl(Self.quiet, url: base + "/health"))?.status == 200
+                        : FileManager.default.fileExists(atPath: socket)
+                })
+        else {
             throw Failure("the workers never answered: \(log)")
         }
     }
@@ -242,6 +256,40 @@ final class StandaloneDeployment {
         #expect(try database.user(user) == UserRow(email: nil, name: "After", clerkUpdatedAt: 2))
         #expect(try database.ledgerOutcome(id) == "applied")
         try expectLaterUpdatesApplied(user, deployment, database)
+    }
+
+    @Test(
+        "CGI mode with the program missing or not executable: 503 + Retry-After; once installed, the redelivery is 200")
+    func programMissing() throws {
+        // fcgiwrap answers its own text 403 when SCRIPT_FILENAME names no executable file (a
+        // deployment that has not put the binary in place yet, or lost its x bit): an operator's
+        // fix and Svix's redelivery make it right, so the webhook's 503, like for a missing fcgiwrap.
+        let database = try TestDatabase()
+        let deployment = try StandaloneDeployment(mode: "cgi", databaseURL: database.url, missingBinary: true)
+        try deployment.startWorkers(healthy: false)
+        let user = "user_" + uniqueToken()
+        let id = "msg_" + uniqueToken()
+        let body = ClerkPayload.user(id: user, email: nil, first: "Installed", updatedAt: 3)
+        try expectUnavailable(try signedPost(body, url: deployment.base, id: id))
+        try expectUnavailable(try curl([], url: deployment.base + "/health"))
+
+        // The file is there but not executable.
+        let directory = (deployment.binary as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT") + "/bin/clerk-webhook",
+            toPath: deployment.binary)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: deployment.binary)
+        try expectUnavailable(try signedPost(body, url: deployment.base, id: id))
+        #expect(try database.user(user) == nil)
+        #expect(try database.ledgerOutcome(id) == nil)
+
+        // Installed: the same message, redelivered, is applied.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: deployment.binary)
+        let redelivered = try signedPost(body, url: deployment.base, id: id)
+        #expect(redelivered.status == 200, "\(redelivered.status) \(redelivered.body)")
+        #expect(try database.user(user) == UserRow(email: nil, name: "Installed", clerkUpdatedAt: 3))
+        #expect(try curl([], url: deployment.base + "/health").status == 200)
     }
 
     /// A running deployment of `mode` whose database has one user, named "Before" at updated_at 1.

@@ -7,10 +7,14 @@ import Foundation
 struct ClerkAPIOptions: ParsableArguments {
     @Option(
         name: .customLong("api-url"),
-        help: "Backend API base URL (default: $CLERK_API_URL or \(ClerkAPI.defaultBaseURL)).")
+        help: ArgumentHelp(
+            "Backend API base URL (default: $CLERK_API_URL or \(ClerkAPI.defaultBaseURL)).", valueName: "url"))
     var apiURL: String?
 
-    @Option(help: "Retries per request after 429 (waiting Retry-After), 5xx or no answer (backoff 1 s, 2 s, 4 s...).")
+    @Option(
+        help: ArgumentHelp(
+            "Retries per request after 429 (waiting Retry-After), 5xx or no answer (backoff 1 s, 2 s, 4 s...).",
+            valueName: "n"))
     var retries = 5
 
     func client() throws -> ClerkAPIClient {

@@ -11,9 +11,9 @@ struct ClerkSync: ParsableCommand {
         abstract:
             "Companion tooling for clerk-webhook: sign and send test deliveries, migrate, inspect, replay, reconcile with Clerk.",
         discussion: """
-            Settings come from the environment, like the webhook's: DATABASE_URL (or DATABASE_URL_FILE),
-            CLERK_WEBHOOK_SIGNING_SECRET (or CLERK_WEBHOOK_SECRET, or ..._FILE); reconcile, ensure and resync
-            also CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) and optionally CLERK_API_URL.
+            Settings come from the environment, like the webhook's: DATABASE_URL (or DATABASE_URL_FILE), \
+            CLERK_WEBHOOK_SIGNING_SECRET (or CLERK_WEBHOOK_SECRET, or ..._FILE); reconcile, ensure and \
+            resync also CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) and optionally CLERK_API_URL.
 
             Example:
               clerk-sync migrate && clerk-sync status
@@ -27,7 +27,9 @@ struct ClerkSync: ParsableCommand {
 
 /// Where a command finds the database.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "libpq URI or key=value string (default: $DATABASE_URL).")
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp("libpq URI or key=value string (default: $DATABASE_URL).", valueName: "url"))
     var url: String?
 
     func connect() throws -> PostgresConnection {

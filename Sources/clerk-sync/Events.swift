@@ -51,17 +51,17 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-apply recorded deliveries through the same one-statement path and rules.",
         discussion: """
-            The duplicate check is skipped; ordering, tombstones and email rules still decide, so a
+            The duplicate check is skipped; ordering, tombstones and email rules still decide, so a \
             delivery the row already reflects reports `stale`. Useful after restoring the users table.
 
             Example:
-              clerk-sync replay msg_2g7np7Hrk0SN6kj5EDMLDaKNL0S msg_2g7np7Hrk0SN6kj5EDMLDaKNL0T
+              clerk-sync replay msg_2g7np7Hrk0SN6kj5EDMLDaKNL0S
             """
     )
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "Svix message ids from `clerk-sync events`.")
+    @Argument(help: ArgumentHelp("Svix message ids from `clerk-sync events`.", valueName: "svix-id"))
     var svixIDs: [String]
 
     func validate() throws {

@@ -160,7 +160,7 @@ struct UserFetch: ParsableArguments {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: ClerkAPIOptions
 
-    @Argument(help: "Clerk user ids (user_...).")
+    @Argument(help: ArgumentHelp("Clerk user ids (user_...).", valueName: "user-id"))
     var userIDs: [String]
 
     func validate() throws {

@@ -71,14 +71,15 @@ struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply supabase/migrations/*.sql in file-name order; --status lists applied and pending.",
         discussion: """
-            Each file runs in its own transaction and is recorded in clerk_webhook.schema_migrations.
-            Safe to run twice and from two hosts at once (an advisory lock serializes runs), so use a
-            direct connection, not a transaction-mode pooler. The files stay plain SQL: `supabase db push`
-            applies them too (they are idempotent), and what it recorded in supabase_migrations counts
+            Each file runs in its own transaction and is recorded in clerk_webhook.schema_migrations. \
+            Safe to run twice and from two hosts at once (an advisory lock serializes runs), so use a \
+            direct connection, not a transaction-mode pooler. The files stay plain SQL: `supabase db push` \
+            applies them too (they are idempotent), and what it recorded in supabase_migrations counts \
             as applied here.
 
             Example:
-              DATABASE_URL=postgresql://postgres:...@db.<ref>.supabase.co:5432/postgres clerk-sync migrate
+              DATABASE_URL=postgresql://postgres:...@db.<ref>.supabase.co:5432/postgres \\
+                clerk-sync migrate
             """
     )
 

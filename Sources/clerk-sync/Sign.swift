@@ -59,13 +59,14 @@ struct Sign: ParsableCommand {
         discussion: """
             Example:
               export CLERK_WEBHOOK_SIGNING_SECRET=whsec_...
-              clerk-sync sign fixtures/user.created.json --curl http://127.0.0.1:8080/functions/v1/clerk-webhook
+              clerk-sync sign fixtures/user.created.json \\
+                --curl http://127.0.0.1:8080/functions/v1/clerk-webhook
             """
     )
 
     @OptionGroup var signing: SigningOptions
 
-    @Option(help: "Print a curl command that posts the signed payload to this URL.")
+    @Option(help: ArgumentHelp("Print a curl command that posts the signed payload to this URL.", valueName: "url"))
     var curl: String?
 
     func run() throws {
@@ -90,7 +91,8 @@ struct Send: ParsableCommand {
             Exits non-zero unless the answer is 2xx.
 
             Example:
-              clerk-sync send fixtures/user.updated.json --url http://127.0.0.1:8080/functions/v1/clerk-webhook
+              clerk-sync send fixtures/user.updated.json \\
+                --url http://127.0.0.1:8080/functions/v1/clerk-webhook
             """
     )
 

@@ -7,12 +7,12 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the database, the migrations and recent deliveries; exit 1 when something needs attention.",
         discussion: """
-            Needs attention: the database is unreachable, migrations are pending or the sync function
-            is missing, a signed delivery failed in the last hour, or (with --max-age) no delivery
+            Needs attention: the database is unreachable, migrations are pending or the sync function \
+            is missing, a signed delivery failed in the last hour, or (with --max-age) no delivery \
             arrived for that long.
 
-            Example (cron, every 5 minutes):
-              */5 * * * * clerk-sync status --max-age 1d >/dev/null || notify-ops "clerk-webhook needs attention"
+            Example (cron, every 5 minutes; notify-ops is yours):
+              */5 * * * * clerk-sync status --max-age 1d >/dev/null || notify-ops
             """
     )
 

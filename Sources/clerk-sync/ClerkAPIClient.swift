@@ -17,15 +17,20 @@ struct ClerkAPIOptions: ParsableArguments {
             valueName: "n"))
     var retries = 5
 
+    func validate() throws {
+        guard (0...20).contains(retries) else { throw ValidationError("--retries must be between 0 and 20") }
+    }
+
+    /// The client for the key and URL the environment gives; a one-line error when they are unusable.
     func client() throws -> ClerkAPIClient {
         let environment = ProcessEnvironment.variables()
         try requireUsable(["CLERK_SECRET_KEY"], in: environment)
         guard let key = environment["CLERK_SECRET_KEY"], !key.isEmpty else {
-            throw ValidationError(
+            throw CommandError(
                 "no Clerk secret key: set CLERK_SECRET_KEY (or CLERK_SECRET_KEY_FILE) to the instance's sk_ key")
         }
         guard key.allSatisfy({ !$0.isWhitespace && $0.isASCII }) else {
-            throw ValidationError("CLERK_SECRET_KEY contains whitespace or non-ASCII characters")
+            throw CommandError("CLERK_SECRET_KEY contains whitespace or non-ASCII characters")
         }
         // Clerk's keys say what they are by their prefix; the key itself is never shown.
         if key.hasPrefix("whsec_") || key.hasPrefix("pk_") {
@@ -37,9 +42,8 @@ struct ClerkAPIOptions: ParsableArguments {
         var base = apiURL ?? environment["CLERK_API_URL"] ?? ClerkAPI.defaultBaseURL
         while base.hasSuffix("/") { base.removeLast() }
         guard base.hasPrefix("https://") || base.hasPrefix("http://") else {
-            throw ValidationError("the Clerk API URL must start with https:// (got \(base))")
+            throw CommandError("the Clerk API URL must start with https:// (got \(base))")
         }
-        guard (0...20).contains(retries) else { throw ValidationError("--retries must be between 0 and 20") }
         return ClerkAPIClient(baseURL: base, secretKey: key, policy: RetryPolicy(maximumAttempts: retries + 1))
     }
 }

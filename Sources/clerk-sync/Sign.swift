@@ -26,21 +26,21 @@ struct SigningOptions: ParsableArguments {
         guard
             let secrets = secret ?? environment["CLERK_WEBHOOK_SIGNING_SECRET"] ?? environment["CLERK_WEBHOOK_SECRET"]
         else {
-            throw ValidationError("no secret: pass --secret or set CLERK_WEBHOOK_SIGNING_SECRET")
+            throw CommandError("no secret: pass --secret or set CLERK_WEBHOOK_SIGNING_SECRET")
         }
         let verifier: SignatureVerifier
         do {
             verifier = try SignatureVerifier(secrets: secrets, variable: "the signing secret", crypto: OpenSSLCrypto())
         } catch {
-            throw ValidationError(error.message)
+            throw CommandError(error.message)
         }
         guard let original = FileManager.default.contents(atPath: fixture) else {
-            throw ValidationError("cannot read \(fixture)")
+            throw CommandError("cannot read \(fixture)")
         }
         var body = Array(original)
         if let type {
             guard var object = try? JSONSerialization.jsonObject(with: original) as? [String: Any] else {
-                throw ValidationError("\(fixture) is not a JSON object, so --type cannot be applied")
+                throw CommandError("\(fixture) is not a JSON object, so --type cannot be applied")
             }
             object["type"] = type
             body = Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))

@@ -317,14 +317,20 @@ import Testing
 
     @Test("every command has --help with an example; errors are one line and a non-zero exit")
     func help() throws {
-        for command in ["sign", "send", "migrate", "events", "replay", "status", "prune"] {
+        for command in [
+            "sign", "send", "migrate", "events", "replay", "status", "prune", "reconcile", "ensure", "resync",
+        ] {
             let run = try clerkSync([command, "--help"])
             #expect(run.status == 0)
             #expect(run.stdout.contains("Example"), "\(command) --help has no example")
         }
         let failure = try clerkSync(["sign", "/nonexistent.json"], secret: TestEnvironment.secret)
         #expect(failure.status != 0)
-        #expect(failure.stderr.contains("cannot read /nonexistent.json"))
+        #expect(failure.stderr == "Error: cannot read /nonexistent.json\n")
+        let noKey = try clerkSync(["ensure", "user_1"])
+        #expect(noKey.status != 0)
+        #expect(noKey.stderr.split(separator: "\n").count == 1, "\(noKey.stderr)")
+        #expect(noKey.stderr.contains("CLERK_SECRET_KEY"))
         let noDatabase = try clerkSync(["events"], databaseURL: "postgresql:///x?host=/nonexistent")
         #expect(noDatabase.status != 0)
         #expect(noDatabase.stderr.split(separator: "\n").count <= 2)

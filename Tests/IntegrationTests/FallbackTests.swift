@@ -175,6 +175,41 @@ import Testing
         #expect(try database.dump() == before)
     }
 
+    @Test(
+        "missed address changes converge in one run: a swap (either user listed first) and a re-signup",
+        arguments: [true, false])
+    func missedAddressChanges(swapperFirst: Bool) throws {
+        // The endpoint was down while two users swapped addresses in Clerk, and a deleted user's
+        // address went to a new sign-up: every claim in the listing is held by another row.
+        let database = try TestDatabase()
+        let t = uniqueToken()
+        let (a, b, old, new) = ("user_\(t)_a", "user_\(t)_b", "user_\(t)_old", "user_\(t)_new")
+        try seed(database, id: a, email: "a-\(t)@example.com", first: "A", updatedAt: 100)
+        try seed(database, id: b, email: "b-\(t)@example.com", first: "B", updatedAt: 100)
+        try seed(database, id: old, email: "c-\(t)@example.com", first: "Old", updatedAt: 100)
+        let swapped = [
+            ClerkPayload.userObject(id: a, email: "b-\(t)@example.com", first: "A", updatedAt: 500),
+            ClerkPayload.userObject(id: b, email: "a-\(t)@example.com", first: "B", updatedAt: 600),
+        ]
+        let clerk = try ClerkAPIStandIn(
+            users: (swapperFirst ? swapped : swapped.reversed())
+                + [ClerkPayload.userObject(id: new, email: "c-\(t)@example.com", first: "New", updatedAt: 700)])
+
+        let run = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("reconcile: " + summary(created: 1, updated: 2, deleted: 1)), "\(run.stdout)")
+        #expect(try database.user(a) == UserRow(email: "b-\(t)@example.com", name: "A", clerkUpdatedAt: 500))
+        #expect(try database.user(b) == UserRow(email: "a-\(t)@example.com", name: "B", clerkUpdatedAt: 600))
+        #expect(try database.user(new) == UserRow(email: "c-\(t)@example.com", name: "New", clerkUpdatedAt: 700))
+        let gone = try #require(try database.user(old))
+        #expect(gone.deleted && gone.email != "c-\(t)@example.com")
+
+        let before = try database.dump()
+        let again = try clerkSync(["reconcile"], database: database, clerk: clerk)
+        #expect(again.stdout.contains("reconcile: " + summary(unchanged: 3)), "\(again.stdout)")
+        #expect(try database.dump() == before)
+    }
+
     @Test("a user missing from the listing but alive in Clerk is applied, not deleted")
     func confirmsBeforeDeleting() throws {
         let database = try TestDatabase()

@@ -21,8 +21,10 @@ final class StandaloneDeployment {
     private var nginx: SpawnedProcess?
     private(set) var workers: SpawnedProcess?
 
-    /// Renders the site for `mode` and starts nginx; no workers yet.
-    init(mode: String, databaseURL: String, missingBinary: Bool = false) throws {
+    /// Renders the site for `mode` and starts nginx; no workers yet. `embedded`: instead of the
+    /// template's own server block, an application's server block that includes only its
+    /// locations (`render.sh --locations`), beside a `location /` of its own answering "the app".
+    init(mode: String, databaseURL: String, missingBinary: Bool = false, embedded: Bool = false) throws {
         self.mode = mode
         self.databaseURL = databaseURL
         root = try TestEnvironment.value("CLERK_WEBHOOK_TEST_IMAGE_ROOT")
@@ -33,29 +35,44 @@ final class StandaloneDeployment {
         base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
         binary = missingBinary ? state + "/bin/clerk-webhook" : root + "/bin/clerk-webhook"
         let render = root + "/share/nginx/render.sh"
-        for (template, output, values) in [
+        let webhook = ["BINARY=\(binary)", "FCGI_SOCKET=\(state)/workers.sock"]
+        for (arguments, output) in [
+            embedded
+                ? (["--locations", "clerk-webhook.conf.in"] + webhook, "locations.conf")
+                : (["clerk-webhook.conf.in", "LISTEN=127.0.0.1:\(port)"] + webhook, "site.conf"),
             (
-                "clerk-webhook.conf.in", "site.conf",
-                ["LISTEN=127.0.0.1:\(port)", "BINARY=\(binary)", "FCGI_SOCKET=\(state)/workers.sock"]
-            ),
-            (
-                "standalone.conf.in", "nginx.conf",
                 [
-                    "PREFIX=\(state)", "SITE=\(state)/site.conf", "ERROR_LOG=\(state)/error.log",
-                    "ACCESS_LOG=\(state)/access.log",
-                ]
+                    "standalone.conf.in", "PREFIX=\(state)", "SITE=\(state)/site.conf",
+                    "ERROR_LOG=\(state)/error.log", "ACCESS_LOG=\(state)/access.log",
+                ], "nginx.conf"
             ),
         ] {
+            let template = arguments.first { $0.hasSuffix(".conf.in") } ?? ""
             let run = try ProcessRun(
-                render, [root + "/share/nginx/" + template] + values, environment: ["PATH": "/usr/bin:/bin"])
+                render, arguments.map { $0 == template ? root + "/share/nginx/" + $0 : $0 },
+                environment: ["PATH": "/usr/bin:/bin"])
             guard run.status == 0 else { throw Failure("render.sh \(template): \(run.stderr)") }
             try run.stdout.write(toFile: state + "/" + output, atomically: false, encoding: .utf8)
+        }
+        if embedded {
+            let site = """
+                server {
+                    listen 127.0.0.1:\(port);
+                    server_name _;
+                    location / {
+                        return 200 'the app\\n';
+                    }
+                    include \(state)/locations.conf;
+                }
+                """
+            try site.write(toFile: state + "/site.conf", atomically: false, encoding: .utf8)
         }
         let command = try asRunUser(
             ["/usr/sbin/nginx", "-p", state, "-c", state + "/nginx.conf", "-e", state + "/error.log"],
             owning: [state, state + "/temp", state + "/site.conf", state + "/nginx.conf"])
         nginx = try SpawnedProcess(command[0], Array(command.dropFirst()), environment: ["PATH": "/usr/bin:/bin"])
-        guard waitUntil(seconds: 10, { (try? curl(Self.quiet, url: base + "/other"))?.status == 404 }) else {
+        let other = embedded ? 200 : 404
+        guard waitUntil(seconds: 10, { (try? curl(Self.quiet, url: base + "/other"))?.status == other }) else {
             throw Failure("nginx never answered")
         }
     }

@@ -5,8 +5,16 @@ import Foundation
 
 /// What `sign` and `send` share: the payload, the secret, the id, and signing.
 struct SigningOptions: ParsableArguments {
-    @Argument(help: "The JSON payload, e.g. fixtures/user.created.json.")
+    @Argument(help: "The JSON payload, e.g. fixtures/user.created.json, or - for standard input.")
     var fixture: String
+
+    /// Whether curl can read the payload itself again (`--data-binary @file`): a regular file,
+    /// not standard input or a pipe, which the signing already read.
+    var isRereadable: Bool {
+        fixture != "-"
+            && (try? FileManager.default.attributesOfItem(atPath: fixture)[.type] as? FileAttributeType)
+                == .typeRegular
+    }
 
     @Option(help: "Signing secret (default: $CLERK_WEBHOOK_SIGNING_SECRET or $CLERK_WEBHOOK_SECRET).")
     var secret: String?
@@ -34,8 +42,11 @@ struct SigningOptions: ParsableArguments {
         } catch {
             throw CommandError(error.message)
         }
-        guard let original = FileManager.default.contents(atPath: fixture) else {
-            throw CommandError("cannot read \(fixture)")
+        // Through a handle, so that pipes (`<(...)`, /dev/stdin) read like files.
+        guard let handle = fixture == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: fixture),
+            let original = try? handle.readToEnd() ?? Data()  // nil: an empty file
+        else {
+            throw CommandError("cannot read \(fixture == "-" ? "standard input" : fixture)")
         }
         var body = Array(original)
         if let type {
@@ -77,7 +88,8 @@ struct Sign: ParsableCommand {
         }
         var words = ["curl", "-sS", "-i", "-X", "POST", shellQuoted(url), "-H", "'Content-Type: application/json'"]
         for (name, value) in headers { words += ["-H", shellQuoted("\(name): \(value)")] }
-        let data = signing.type == nil ? "@" + signing.fixture : String(decoding: body, as: UTF8.self)
+        let data =
+            signing.type == nil && signing.isRereadable ? "@" + signing.fixture : String(decoding: body, as: UTF8.self)
         words += ["--data-binary", shellQuoted(data)]
         print(words.joined(separator: " "))
     }

@@ -9,12 +9,15 @@ import Testing
     static let migrationsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("supabase/migrations").path
 
-    func clerkSync(_ arguments: [String], databaseURL: String? = nil, secret: String? = nil) throws -> ProcessRun {
+    func clerkSync(_ arguments: [String], databaseURL: String? = nil, secret: String? = nil, stdin: [UInt8] = [])
+        throws -> ProcessRun
+    {
         var environment = ["PATH": "/usr/bin:/bin", "CLERK_SYNC_MIGRATIONS_DIR": Self.migrationsDirectory]
         environment["DATABASE_URL"] = databaseURL
         environment["CLERK_WEBHOOK_SIGNING_SECRET"] = secret
         return try ProcessRun(
-            try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment)
+            try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment,
+            stdin: stdin)
     }
 
     @Test("a DATABASE_URL_FILE or CLERK_SECRET_KEY_FILE that cannot be read: one line naming it, exit 1")
@@ -313,6 +316,23 @@ import Testing
             ["send", fixture, "--url", cgi.url], secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
         #expect(refused.status == 1)
         #expect(refused.stdout.hasPrefix("401 "))
+
+        // A payload on standard input ("-"): sent as read, and the printed curl line carries it.
+        let database = try TestDatabase(existing: TestEnvironment.value("CLERK_WEBHOOK_TEST_E2E_DATABASE"))
+        for (step, command) in ["send", "sign"].enumerated() {
+            let user = "user_" + uniqueToken()
+            let payload = ClerkPayload.user(id: user, email: nil, first: "Piped", updatedAt: Int64(step + 1))
+            let arguments = command == "send" ? ["send", "-", "--url", cgi.url] : ["sign", "-", "--curl", cgi.url]
+            let run = try clerkSync(arguments, secret: TestEnvironment.secret, stdin: payload)
+            #expect(run.status == 0, "\(command): \(run.stderr)")
+            if command == "sign" {
+                let curl = try ProcessRun("/bin/sh", ["-c", run.stdout], environment: ["PATH": "/usr/bin:/bin"])
+                #expect(curl.stdout.contains(#"{"ok":true,"outcome":"applied"}"#), "\(curl.stdout)")
+            } else {
+                #expect(run.stdout == #"200 {"ok":true,"outcome":"applied"}"# + "\n", "\(run.stdout)")
+            }
+            #expect(try database.user(user) == UserRow(email: nil, name: "Piped", clerkUpdatedAt: Int64(step + 1)))
+        }
     }
 
     @Test("every command has --help with an example; errors are one line and a non-zero exit")

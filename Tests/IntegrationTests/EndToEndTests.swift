@@ -115,6 +115,43 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         #expect(try curl([], url: deployment.url + "/anything").status == 404)
     }
 
+    @Test(
+        "requests nginx cannot parse: its 400 or 414, never a 5xx; a header line over 8 KB in JSON",
+        arguments: Deployment.all)
+    func unparsable(deployment: Deployment) throws {
+        let port = try #require(URLComponents(string: deployment.url)?.port)
+        let path = "/functions/v1/clerk-webhook"
+        let cases: [(String, [UInt8], String)] = [
+            ("garbage", Array("GARBAGE\r\n\r\n".utf8), "HTTP/1.1 400 "),
+            (
+                "a control byte in the path", Array("POST \(path)\u{1}x HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+                "HTTP/1.1 400 "
+            ),
+            ("no Host", Array("POST \(path) HTTP/1.1\r\n\r\n".utf8), "HTTP/1.1 400 "),
+            (
+                "a broken chunked body",
+                Array("POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".utf8),
+                "HTTP/1.1 400 "
+            ),
+            (
+                "a request line over 8 KB",
+                Array("POST /\(String(repeating: "a", count: 9000)) HTTP/1.1\r\nHost: a\r\n\r\n".utf8), "HTTP/1.1 414 "
+            ),
+            (
+                "a header line over 8 KB",
+                Array(
+                    "POST \(path) HTTP/1.1\r\nHost: a\r\nsvix-signature: \(String(repeating: "a", count: 9000))\r\n\r\n"
+                        .utf8), "HTTP/1.1 400 "
+            ),
+        ]
+        for (name, request, expected) in cases {
+            let answer = try rawHTTP(request, port: port)
+            #expect(answer.hasPrefix(expected), "\(name): \(answer.prefix(80))")
+        }
+        let oversized = try rawHTTP(cases[5].1, port: port)
+        #expect(oversized.hasSuffix(#"{"error":"Bad request"}"# + "\n"), "\(oversized)")
+    }
+
     @Test("health: 200 with a reachable, migrated database; only GET and HEAD", arguments: Deployment.all)
     func health(deployment: Deployment) throws {
         let reply = try curl([], url: deployment.url + "/health")

@@ -330,6 +330,36 @@ func freePort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
+/// Sends `request` as it is (bytes curl would never send) to 127.0.0.1:`port` and returns the
+/// whole answer as text, read until the server closes the connection or 5 s pass.
+func rawHTTP(_ request: [UInt8], port: Int) throws -> String {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+    guard connected else { throw POSIXError(.ECONNREFUSED) }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    guard request.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == request.count else {
+        throw POSIXError(.EIO)
+    }
+    var answer: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        if count <= 0 { break }
+        answer += buffer[0..<count]
+    }
+    return String(decoding: answer, as: UTF8.self)
+}
+
 /// `command` as the stack's unprivileged account when the tests run as root (nginx, PostgreSQL
 /// and the workers run as it, and must be able to reach each other's sockets), handing `paths`
 /// to that account first; unchanged otherwise.

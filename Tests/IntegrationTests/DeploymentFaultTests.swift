@@ -187,15 +187,4 @@ import Testing
         }
         #expect(try database.user(user)?.name == "N6")
     }
-
-    /// The webhook's retryable answer: 503, Retry-After, a JSON body.
-    func expectUnavailable(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let headers = reply.headers.lowercased()
-        #expect(reply.status == 503, "\(reply.status) \(reply.body)", sourceLocation: sourceLocation)
-        #expect(headers.contains("retry-after: 5"), "\(reply.headers)", sourceLocation: sourceLocation)
-        #expect(headers.contains("content-type: application/json"), "\(reply.headers)", sourceLocation: sourceLocation)
-        #expect(
-            reply.body.trimmingCharacters(in: .whitespacesAndNewlines)
-                == #"{"error":"Temporarily unavailable, retry later"}"#, sourceLocation: sourceLocation)
-    }
 }

@@ -31,26 +31,26 @@ final class StandaloneDeployment {
         let port = try freePort()
         base = "http://127.0.0.1:\(port)/functions/v1/clerk-webhook"
         binary = missingBinary ? state + "/bin/clerk-webhook" : root + "/bin/clerk-webhook"
-        let render = root + "/share/nginx/render.sh"
-        let webhook = ["BINARY=\(binary)", "FCGI_SOCKET=\(state)/workers.sock"]
-        for (arguments, output) in [
-            embedded
-                ? (["--locations", "clerk-webhook.conf.in"] + webhook, "locations.conf")
-                : (["clerk-webhook.conf.in", "LISTEN=127.0.0.1:\(port)"] + webhook, "site.conf"),
-            (
-                [
-                    "standalone.conf.in", "PREFIX=\(state)", "SITE=\(state)/site.conf",
-                    "ERROR_LOG=\(state)/error.log", "ACCESS_LOG=\(state)/access.log",
-                ], "nginx.conf"
-            ),
-        ] {
-            let template = arguments.first { $0.hasSuffix(".conf.in") } ?? ""
+        // render.sh [--locations] TEMPLATE NAME=value... > state/OUTPUT
+        func render(_ options: [String], _ template: String, _ values: [String], to output: String) throws {
             let run = try ProcessRun(
-                render, arguments.map { $0 == template ? root + "/share/nginx/" + $0 : $0 },
+                root + "/share/nginx/render.sh", options + [root + "/share/nginx/" + template] + values,
                 environment: ["PATH": "/usr/bin:/bin"])
             guard run.status == 0 else { throw Failure("render.sh \(template): \(run.stderr)") }
             try run.stdout.write(toFile: state + "/" + output, atomically: false, encoding: .utf8)
         }
+        let webhook = ["BINARY=\(binary)", "FCGI_SOCKET=\(state)/workers.sock"]
+        if embedded {
+            try render(["--locations"], "clerk-webhook.conf.in", webhook, to: "locations.conf")
+        } else {
+            try render([], "clerk-webhook.conf.in", ["LISTEN=127.0.0.1:\(port)"] + webhook, to: "site.conf")
+        }
+        try render(
+            [], "standalone.conf.in",
+            [
+                "PREFIX=\(state)", "SITE=\(state)/site.conf", "ERROR_LOG=\(state)/error.log",
+                "ACCESS_LOG=\(state)/access.log",
+            ], to: "nginx.conf")
         if embedded {
             let site = """
                 server {

@@ -51,6 +51,18 @@ struct HTTPReply {
     var body: String
 }
 
+/// The webhook's retryable answer, whether the webhook or nginx on its behalf gave it: 503,
+/// Retry-After, a JSON body.
+func expectUnavailable(_ reply: HTTPReply, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let headers = reply.headers.lowercased()
+    #expect(reply.status == 503, "\(reply.status) \(reply.body)", sourceLocation: sourceLocation)
+    #expect(headers.contains("retry-after: 5"), "\(reply.headers)", sourceLocation: sourceLocation)
+    #expect(headers.contains("content-type: application/json"), "\(reply.headers)", sourceLocation: sourceLocation)
+    #expect(
+        reply.body.trimmingCharacters(in: .whitespacesAndNewlines)
+            == #"{"error":"Temporarily unavailable, retry later"}"#, sourceLocation: sourceLocation)
+}
+
 /// Runs curl with `arguments` against `url`, sending `body` as JSON when given.
 func curl(_ arguments: [String], body: [UInt8]? = nil, url: String) throws -> HTTPReply {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("curl-" + uniqueToken())
@@ -313,13 +325,20 @@ extension Locked where Value == Data {
     func append(_ more: Data) { modify { $0.append(more) } }
 }
 
+/// 127.0.0.1:`port` as the socket calls take it.
+func loopback(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return address
+}
+
 /// A port nothing listens on now, on 127.0.0.1.
 func freePort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var address = loopback(port: 0)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -335,10 +354,7 @@ func freePort() throws -> Int {
 func rawHTTP(_ request: [UInt8], port: Int) throws -> String {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
+    var address = loopback(port: port)
     let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
             connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0

@@ -47,6 +47,20 @@ import Testing
         #expect(health.status == 200)
         #expect(health.body == #"{"ok":true,"database":"reachable"}"#)
 
+        // With a trailing slash, as an Edge Function's URL allows: the same webhook, under its own
+        // body limit rather than the application's 16 KB.
+        let slashUser = "user_" + uniqueToken()
+        let padded =
+            ClerkPayload.user(id: slashUser, email: nil, first: "Grace", updatedAt: 6)
+            + [UInt8](repeating: UInt8(ascii: " "), count: 20_000)
+        let viaSlash = try signedPost(padded, url: url + "/")
+        #expect(viaSlash.status == 200)
+        #expect(viaSlash.body == #"{"ok":true,"outcome":"applied"}"#)
+        #expect(try database.user(slashUser) == UserRow(email: nil, name: "Grace", clerkUpdatedAt: 6))
+        let largeViaSlash = try signedPost([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1), url: url + "/")
+        #expect(largeViaSlash.status == 413)
+        #expect(largeViaSlash.body.contains("Payload too large"))
+
         // Every other path is the application's.
         for path in ["/functions/v1/clerk-webhook/other", "/functions/v1/other", "/"] {
             let reply = try curl([], url: url.replacingOccurrences(of: "/functions/v1/clerk-webhook", with: path))

@@ -108,6 +108,21 @@ struct Deployment: Sendable, CustomTestStringConvertible {
         #expect(reply.body.contains("Payload too large"))
     }
 
+    @Test("a trailing slash, as an Edge Function's URL allows: the same webhook", arguments: Deployment.all)
+    func trailingSlash(deployment: Deployment) throws {
+        let user = "user_" + uniqueToken()
+        let url = deployment.url + "/"
+        let body = ClerkPayload.user(id: user, email: nil, first: "Ada", last: nil, updatedAt: 7)
+        let reply = try signedPost(body, url: url + "?source=clerk")
+        #expect(reply.status == 200)
+        #expect(reply.body == #"{"ok":true,"outcome":"applied"}"#)
+        #expect(try database.user(user) == UserRow(email: nil, name: "Ada", clerkUpdatedAt: 7))
+        #expect(try signedPost(body, url: url, tamper: true).status == 401)
+        #expect(try curl([], url: url).status == 405)
+        let tooLarge = try signedPost([UInt8](repeating: UInt8(ascii: " "), count: (1 << 20) + 1), url: url)
+        #expect(tooLarge.status == 413)
+    }
+
     @Test("404: other paths", arguments: Deployment.all)
     func notFound(deployment: Deployment) throws {
         let other = deployment.url.replacingOccurrences(of: "/functions/v1/clerk-webhook", with: "/functions/v1/other")

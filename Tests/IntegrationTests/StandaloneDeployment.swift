@@ -56,6 +56,7 @@ final class StandaloneDeployment {
                 server {
                     listen 127.0.0.1:\(port);
                     server_name _;
+                    client_max_body_size 16k;
                     location / {
                         return 200 'the app\\n';
                     }

@@ -46,24 +46,24 @@ func appliedMigrations(_ connection: PostgresConnection) throws -> [String: Appl
     func exists(_ sql: String) throws -> Bool {
         try connection.execute(PlannedStatement(sql: sql, parameters: [])).first?.first == "t"
     }
-    var applied: [String: AppliedMigration]?
-    if try exists(AdminStatements.migrationsTableExists) {
-        applied = [:]
+    var applied: [String: AppliedMigration] = [:]
+    let recorded = try exists(AdminStatements.migrationsTableExists)
+    if recorded {
         for row in try connection.execute(PlannedStatement(sql: AdminStatements.appliedMigrations, parameters: [])) {
-            applied?[row[0] ?? ""] = AppliedMigration(checksum: row[2] ?? "", at: row[3] ?? "")
+            applied[row[0] ?? ""] = AppliedMigration(checksum: row[2] ?? "", at: row[3] ?? "")
         }
     }
     // Best effort: a role that may not read the Supabase CLI's history just does not see it.
+    var pushed: [String] = []
     if (try? exists(AdminStatements.supabaseHistoryExists)) == true,
         let rows = try? connection.execute(PlannedStatement(sql: AdminStatements.supabaseHistory, parameters: []))
     {
-        for row in rows {
-            guard let version = row.first ?? nil, applied?[version] == nil else { continue }
-            applied = applied ?? [:]
-            applied?[version] = AppliedMigration(checksum: nil, at: AppliedMigration.pushedBySupabase)
-        }
+        pushed = rows.compactMap { $0.first ?? nil }
     }
-    return applied
+    for version in pushed where applied[version] == nil {
+        applied[version] = AppliedMigration(checksum: nil, at: AppliedMigration.pushedBySupabase)
+    }
+    return recorded || !pushed.isEmpty ? applied : nil
 }
 
 /// Applies supabase/migrations in order and records them.

@@ -9,12 +9,16 @@ import Testing
     static let migrationsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("supabase/migrations").path
 
-    func clerkSync(_ arguments: [String], databaseURL: String? = nil, secret: String? = nil, stdin: [UInt8] = [])
-        throws -> ProcessRun
-    {
+    /// Runs the release clerk-sync with only PATH and the migrations directory set, plus the given
+    /// settings and `extra` variables.
+    func clerkSync(
+        _ arguments: [String], databaseURL: String? = nil, secret: String? = nil, stdin: [UInt8] = [],
+        environment extra: [String: String] = [:]
+    ) throws -> ProcessRun {
         var environment = ["PATH": "/usr/bin:/bin", "CLERK_SYNC_MIGRATIONS_DIR": Self.migrationsDirectory]
         environment["DATABASE_URL"] = databaseURL
         environment["CLERK_WEBHOOK_SIGNING_SECRET"] = secret
+        environment.merge(extra) { _, given in given }
         return try ProcessRun(
             try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments, environment: environment,
             stdin: stdin)
@@ -27,12 +31,7 @@ import Testing
             (["status"], "DATABASE_URL"), (["migrate"], "DATABASE_URL"), (["ensure", "user_x"], "CLERK_SECRET_KEY"),
             (["sign", "fixtures/user.created.json"], "CLERK_WEBHOOK_SIGNING_SECRET"),
         ] {
-            let run = try ProcessRun(
-                try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"), arguments,
-                environment: [
-                    "PATH": "/usr/bin:/bin", "CLERK_SYNC_MIGRATIONS_DIR": Self.migrationsDirectory,
-                    variable + "_FILE": missing,
-                ])
+            let run = try clerkSync(arguments, environment: [variable + "_FILE": missing])
             // status reports on stdout, line by line; the others fail with one line on stderr.
             let output = arguments == ["status"] ? run.stdout : run.stderr
             #expect(run.status == 1, "\(arguments): \(run.stderr)")
@@ -48,10 +47,8 @@ import Testing
             ("pk_test_Zm9vYmFy", "publishable key"),
         ])
     func wrongKindOfKey(key: String, kind: String) throws {
-        let run = try ProcessRun(
-            try TestEnvironment.value("CLERK_WEBHOOK_TEST_SYNC_BINARY"),
-            ["ensure", "user_x", "--api-url", "http://127.0.0.1:9/v1"],
-            environment: ["PATH": "/usr/bin:/bin", "CLERK_SECRET_KEY": key])
+        let run = try clerkSync(
+            ["ensure", "user_x", "--api-url", "http://127.0.0.1:9/v1"], environment: ["CLERK_SECRET_KEY": key])
         #expect(run.status == 1)
         #expect(run.stderr.contains("CLERK_SECRET_KEY holds a \(kind)"), "\(run.stderr)")
         #expect(!run.stderr.contains(key) && !run.stderr.contains("curl"), "\(run.stderr)")

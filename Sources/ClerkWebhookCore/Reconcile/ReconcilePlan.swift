@@ -143,4 +143,4 @@ public func massDeletionRefusal(candidates: Int, liveRows: Int) -> String? {
 }
 
 /// Up to this many deletions pass without --allow-mass-delete, whatever the table's size.
-public let massDeletionFloor = 10
+private let massDeletionFloor = 10

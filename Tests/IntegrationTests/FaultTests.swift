@@ -32,22 +32,6 @@ struct CGIAnswer {
     }
 }
 
-/// A counter shared with a background task.
-final class LockedCounter: @unchecked Sendable {  // Every access holds `lock`.
-    private let lock = NSLock()
-    private var count = 0
-
-    func increment() { lock.withLock { count += 1 } }
-    /// Adds one and returns the new count.
-    func incrementAndGet() -> Int {
-        lock.withLock {
-            count += 1
-            return count
-        }
-    }
-    var value: Int { lock.withLock { count } }
-}
-
 /// The database goes away, is slow, or is locked: every delivery still answers in bounded time,
 /// with 503 + Retry-After for what a retry can fix, nothing is half-applied, and redelivery (what
 /// Svix does for ~27 h) applies every event exactly once.

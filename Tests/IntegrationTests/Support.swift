@@ -305,7 +305,7 @@ struct ProcessRun {
     }
 }
 
-/// Data shared between two threads.
+/// A value shared between threads.
 final class Locked<Value: Sendable>: @unchecked Sendable {  // Every access holds `lock`.
     private let lock = NSLock()
     private var value: Value
@@ -314,7 +314,24 @@ final class Locked<Value: Sendable>: @unchecked Sendable {  // Every access hold
 
     func set(_ newValue: Value) { lock.withLock { value = newValue } }
     func get() -> Value { lock.withLock { value } }
-    fileprivate func modify(_ change: (inout Value) -> Void) { lock.withLock { change(&value) } }
+    fileprivate func modify<Result>(_ change: (inout Value) -> Result) -> Result { lock.withLock { change(&value) } }
+}
+
+/// A counter shared with background threads.
+typealias LockedCounter = Locked<Int>
+
+extension Locked where Value == Int {
+    convenience init() { self.init(0) }
+
+    func increment() { _ = incrementAndGet() }
+    /// Adds one and returns the new count.
+    func incrementAndGet() -> Int {
+        modify {
+            $0 += 1
+            return $0
+        }
+    }
+    var value: Int { self.get() }
 }
 
 typealias LockedData = Locked<Data>

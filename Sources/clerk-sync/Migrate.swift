@@ -38,6 +38,12 @@ struct AppliedMigration {
     var at: String
 
     static let pushedBySupabase = "by supabase db push"
+
+    /// Whether `supabase db push`, not clerk-sync, applied it (so no checksum was recorded).
+    var isPushedBySupabase: Bool { checksum == nil }
+
+    /// Whether `file` no longer has the checksum recorded when clerk-sync applied it.
+    func changed(in file: MigrationFile) -> Bool { checksum.map { $0 != file.checksum } ?? false }
 }
 
 /// Which migrations a database has applied, by version: recorded by clerk-sync, or in the Supabase
@@ -99,9 +105,7 @@ struct Migrate: ParsableCommand {
             let applied = try appliedMigrations(connection) ?? [:]
             for file in files {
                 if let record = applied[file.version] {
-                    let changed =
-                        record.checksum.map { $0 == file.checksum } == false
-                        ? "  (file changed since it was applied)" : ""
+                    let changed = record.changed(in: file) ? "  (file changed since it was applied)" : ""
                     print("applied  \(record.at)  \(file.version)_\(file.name)\(changed)")
                 } else {
                     print("pending                       \(file.version)_\(file.name)")
@@ -131,7 +135,7 @@ struct Migrate: ParsableCommand {
             print("applied  \(file.version)_\(file.name)")
             count += 1
         }
-        for file in files where applied[file.version]?.checksum.map({ $0 != file.checksum }) == true {
+        for file in files where applied[file.version]?.changed(in: file) == true {
             print("warning: \(file.version)_\(file.name).sql changed after it was applied; it is not re-run")
         }
         print(

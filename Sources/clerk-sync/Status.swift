@@ -40,7 +40,7 @@ struct Status: ParsableCommand {
         let directory = dir ?? ProcessEnvironment.variables()["CLERK_SYNC_MIGRATIONS_DIR"] ?? "supabase/migrations"
         if let files = try? MigrationFile.all(in: directory), let applied = try appliedMigrations(connection) {
             let pending = files.filter { applied[$0.version] == nil }
-            let pushed = files.filter { applied[$0.version].map { $0.checksum == nil } == true }.count
+            let pushed = files.filter { applied[$0.version]?.isPushedBySupabase == true }.count
             print(
                 "migrations: \(files.count - pending.count) applied"
                     + (pushed > 0 ? " (\(pushed) \(AppliedMigration.pushedBySupabase))" : "")

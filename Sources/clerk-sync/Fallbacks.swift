@@ -121,8 +121,8 @@ struct Ensure: ParsableCommand {
             tombstone and email rules as the webhook apply, so it never undoes newer data. Prints one \
             line per user: created, updated, deleted, unchanged or failed. A 404 soft-deletes the user's \
             row. A key of another Clerk instance answers 404 for everyone, so a 404 writes nothing \
-            and fails for an id without a row, and for a live row unless Clerk knows one of the \
-            table's other live users. Exit 1 when any failed.
+            and fails for an id without a row, and for a live row when Clerk answers 404 for the \
+            table's most recently changed other live users too (up to three asked). Exit 1 when any failed.
 
             Example:
               clerk-sync ensure user_2abc...
@@ -141,8 +141,8 @@ struct Resync: ParsableCommand {
         discussion: """
             Unlike ensure and reconcile this ignores the ordering stamp and revives a tombstoned row \
             when Clerk still has the user; a 404 from Clerk soft-deletes the row (and, as for ensure, \
-            fails without a write for an id without one, or for a live row while Clerk knows none of the \
-            table's other live users). Each forced write is \
+            fails without a write for an id without one, or for a live row when Clerk answers 404 for the \
+            table's most recently changed other live users too). Each forced write is \
             logged as one JSON line on stderr. Exit 1 when any failed.
 
             Example:
@@ -293,8 +293,10 @@ struct UserSync {
         if action == .tombstoned { return report.recordTombstoned(user.id) }
         guard action.writes else { return report.record(.unchanged, user.id) }
         guard !dryRun else { return report.record(action.result(after: .applied), user.id) }
-        let event = ClerkEvent(type: "reconcile", objectID: user.id, change: .upsert(user.snapshot))
-        let statement = action == .correct ? .snapshot(user) : PlannedStatement.apply(event, svixID: nil)
+        let statement =
+            action == .correct
+            ? PlannedStatement.snapshot(user)
+            : .apply(ClerkEvent(type: "reconcile", objectID: user.id, change: .upsert(user.snapshot)), svixID: nil)
         if let outcome = execute(statement, id: user.id) {
             report.record(action.result(after: outcome), user.id)
         }

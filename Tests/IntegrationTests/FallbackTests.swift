@@ -418,7 +418,7 @@ import Testing
         // The statement itself leaves a row alone once a newer webhook got there between the
         // listing and the write, and keeps the email rule.
         try seed(database, id: newer, email: nil, first: "Newest", updatedAt: 800)
-        let snapshot = "SELECT clerk_webhook.apply_user_snapshot($1, $2::bigint, $3, $4)"
+        let snapshot = Statements.applyUserSnapshot
         #expect(try database.query(snapshot, newer, "700", nil, "Older").first?.first == "stale")
         #expect(try database.user(newer) == UserRow(email: nil, name: "Newest", clerkUpdatedAt: 800))
         #expect(
